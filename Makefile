@@ -1,0 +1,35 @@
+# Switchboard's build and test entry points. `make test` is what CI runs: it
+# installs the Debian packages the end-to-end tests need (real SIP user
+# agents, Chromium, a real Asterisk when ../shared/asterisk is present) and
+# then runs every test, unit and end-to-end, with the race detector.
+GO ?= go
+TEST_TIMEOUT ?= 14m
+
+.PHONY: test deps unit vet fuzz bench prompts build
+
+test: deps vet
+	SWITCHBOARD_E2E=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Unit tests only: no packages installed, no real peers.
+unit:
+	$(GO) test -count=1 ./...
+
+deps:
+	./scripts/install-deps.sh
+
+vet:
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+
+build:
+	$(GO) build -o bin/switchboard ./cmd/switchboard
+
+# A short fuzzing pass over every fuzz target (the corpora are committed).
+fuzz:
+	./scripts/fuzz.sh
+
+bench: deps build
+	./scripts/bench.sh
+
+prompts:
+	./scripts/gen-prompts.sh
