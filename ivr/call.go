@@ -56,7 +56,7 @@ type Leg interface {
 // Prompt is one audio item, resolved for the call's language.
 type Prompt struct {
 	Name  string // as the flow names it, e.g. "welcome" or "digits/7"
-	File  string // absolute path of the 8 kHz mono WAV (native media)
+	File  string // path of the 8 kHz mono WAV in the prompt store (an fs.FS rooted at configs/prompts), e.g. "en/welcome.wav"
 	Sound string // Asterisk sound name (ARI media), e.g. "en/welcome" or "digits/7"
 }
 
