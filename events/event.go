@@ -28,6 +28,7 @@ const (
 	CallEnd           Type = "call.end"           // the call is gone; Data: by (caller, agent, system), reason
 	AgentWrapupEnd    Type = "agent.wrapup_end"   // Agent finished after-call work for the call
 	AgentState        Type = "agent.state"        // Agent's presence changed; Data: state (login, logout, ready, not_ready), reason, by
+	AgentDevice       Type = "agent.device"       // Agent's phone became callable or not (registrar); Data: status (available, unavailable), reason (registered, unregistered, registration_expired, unreachable, reachable), contacts
 	SelfServiceDone   Type = "selfservice.done"   // a self-service step completed at Node; Data: kind, result
 	VoicemailSaved    Type = "voicemail.saved"    // Data: path, duration_ms
 	CallbackRequested Type = "callback.requested" // Data: number, queue
