@@ -12,7 +12,7 @@ type Template struct {
 }
 
 type templatePart struct {
-	text string
+	text  string
 	isVar bool
 }
 
