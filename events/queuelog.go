@@ -1,0 +1,273 @@
+package events
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// QueueLogWriter turns events into Asterisk queue_log lines,
+//
+//	epoch|callid|queue|agent|EVENT|data1|data2|...
+//
+// so reporting tools written for Asterisk queues read Switchboard's log.
+// Feed it events in time order (a Reader's Scan does that). Durations are
+// whole seconds, as Asterisk writes them, except RINGNOANSWER (ms).
+//
+// Mapping (Asterisk's data fields in parentheses):
+//
+//	queue.enter     ENTERQUEUE(url|callerid|position)
+//	queue.connect   CONNECT(holdtime|bridgedchanneluniqueid|ringtime)
+//	call.end        COMPLETEAGENT or COMPLETECALLER(holdtime|calltime|origposition) when connected
+//	call.transfer   BLINDTRANSFER(extension|context|holdtime|calltime|origposition) when connected:
+//	                the agent's calltime stops at the transfer, nothing after it is charged to them
+//	queue.abandon   ABANDON(position|origposition|waittime)
+//	queue.timeout   EXITWITHTIMEOUT(position|origposition|waittime)
+//	queue.overflow  INFO(OVERFLOW|to) then EXITWITHTIMEOUT(position|origposition|waittime)
+//	queue.closed    EXITEMPTY(position|origposition|waittime) when the call was in the queue
+//	agent.noanswer  RINGNOANSWER(ringtime_ms)
+//	call.hold       CALLERONHOLD(agent), call.unhold CALLEROFFHOLD(holdseconds) (QueueMetrics' verbs)
+//	agent.state     login: AGENTLOGIN(channel) + ADDMEMBER(""); logout: REMOVEMEMBER("") +
+//	                AGENTLOGOFF(channel|logintime); not_ready: PAUSE(reason); ready: UNPAUSE(reason)
+//	agent.wrapup_end INFO(WRAPUPEND|acwseconds)
+//	call.start      INFO(CALLSTART|from|to|flow)   — every call has at least this row
+//	ivr.node        INFO(IVRAPPEND|node)
+//	ivr.digits      INFO(IVRAPPEND|node:digits)
+//	selfservice.done, voicemail.saved, callback.requested  INFO(IVRAPPEND|node:<type>)
+//
+// Rows with no call use callid NONE; rows with no queue or agent use NONE,
+// as Asterisk does. '|' and newlines inside values become '_'.
+type QueueLogWriter struct {
+	w      *bufio.Writer
+	calls  map[string]*qlCall
+	logins map[string]time.Time // agent -> login time
+	acw    map[string]acwStart  // agent -> when their last call left them
+	err    error
+}
+
+type acwStart struct {
+	at    time.Time
+	queue string
+}
+
+type qlCall struct {
+	from      string
+	queue     string // queue of the open visit or connected segment
+	enter     time.Time
+	origPos   string
+	offer     time.Time
+	agent     string // connected agent, "" when none
+	connect   time.Time
+	holdStart time.Time
+	waitSecs  int64
+	inQueue   bool
+}
+
+// NewQueueLogWriter writes queue_log lines to w; call Close to flush.
+func NewQueueLogWriter(w io.Writer) *QueueLogWriter {
+	return &QueueLogWriter{
+		w:      bufio.NewWriterSize(w, 64<<10),
+		calls:  make(map[string]*qlCall),
+		logins: make(map[string]time.Time),
+		acw:    make(map[string]acwStart),
+	}
+}
+
+// ExportQueueLog writes every event of r in [from, to) as queue_log lines.
+func ExportQueueLog(ctx context.Context, r Reader, from, to time.Time, w io.Writer) error {
+	q := NewQueueLogWriter(w)
+	if err := r.Scan(ctx, from, to, q.Write); err != nil {
+		return fmt.Errorf("export queue_log: %w", err)
+	}
+	return q.Close()
+}
+
+// Close flushes the buffered lines.
+func (q *QueueLogWriter) Close() error {
+	if q.err != nil {
+		return q.err
+	}
+	return q.w.Flush()
+}
+
+func (q *QueueLogWriter) call(id string) *qlCall {
+	c := q.calls[id]
+	if c == nil {
+		c = &qlCall{}
+		q.calls[id] = c
+	}
+	return c
+}
+
+// Write converts one event; it returns the first write error.
+func (q *QueueLogWriter) Write(e Event) error {
+	if q.err != nil {
+		return q.err
+	}
+	ts := e.Time
+	secs := func(from time.Time) int64 {
+		if from.IsZero() {
+			return 0
+		}
+		return max(ts.Unix()-from.Unix(), 0)
+	}
+	var c *qlCall
+	if e.CallID != "" {
+		c = q.call(e.CallID)
+	}
+	queue := e.Queue
+	switch e.Type {
+	case CallStart:
+		c.from = e.Data["from"]
+		q.line(e, "NONE", "NONE", "INFO", "CALLSTART", e.Data["from"], e.Data["to"], e.Data["flow"])
+	case IVRNode:
+		q.line(e, "NONE", "NONE", "INFO", "IVRAPPEND", e.Node)
+	case IVRDigits:
+		q.line(e, "NONE", "NONE", "INFO", "IVRAPPEND", e.Node+":"+e.Data["digits"])
+	case SelfServiceDone, VoicemailSaved, CallbackRequested:
+		q.line(e, "NONE", "NONE", "INFO", "IVRAPPEND", e.Node+":"+string(e.Type))
+	case QueueEnter:
+		c.queue, c.enter, c.inQueue, c.agent = queue, ts, true, ""
+		c.origPos = orDefault(e.Data["position"], "1")
+		q.line(e, queue, "NONE", "ENTERQUEUE", "", c.from, c.origPos)
+	case AgentOffer:
+		c.offer = ts
+	case AgentNoAnswer:
+		ring := e.Data["ring_ms"]
+		if ring == "" {
+			ring = strconv.FormatInt(ts.Sub(c.offer).Milliseconds(), 10)
+		}
+		q.line(e, queue, e.Agent, "RINGNOANSWER", ring)
+	case QueueConnect:
+		ring := int64(0)
+		if ms, err := strconv.ParseInt(e.Data["ring_ms"], 10, 64); err == nil {
+			ring = ms / 1000
+		} else if !c.offer.IsZero() {
+			ring = secs(c.offer)
+		}
+		c.waitSecs = secs(c.enter)
+		c.agent, c.connect, c.inQueue = e.Agent, ts, false
+		q.line(e, queue, e.Agent, "CONNECT", itoa(c.waitSecs), e.CallID+"."+e.Agent, itoa(ring))
+	case QueueAbandon:
+		c.inQueue = false
+		q.line(e, queue, "NONE", "ABANDON", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
+	case QueueTimeout:
+		c.inQueue = false
+		q.line(e, queue, "NONE", "EXITWITHTIMEOUT", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
+	case QueueOverflow:
+		c.inQueue = false
+		q.line(e, queue, "NONE", "INFO", "OVERFLOW", e.Data["to"])
+		q.line(e, queue, "NONE", "EXITWITHTIMEOUT", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
+	case QueueClosed:
+		if c.inQueue {
+			c.inQueue = false
+			q.line(e, queue, "NONE", "EXITEMPTY", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
+		} else {
+			q.line(e, queue, "NONE", "INFO", "CLOSED", e.Data["reason"])
+		}
+	case CallHold:
+		if c.agent != "" {
+			c.holdStart = ts
+			q.line(e, c.queue, c.agent, "CALLERONHOLD", c.agent)
+		}
+	case CallUnhold:
+		if c.agent != "" && !c.holdStart.IsZero() {
+			q.line(e, c.queue, c.agent, "CALLEROFFHOLD", itoa(secs(c.holdStart)))
+			c.holdStart = time.Time{}
+		}
+	case CallTransfer:
+		if c.agent != "" {
+			q.line(e, c.queue, c.agent, "BLINDTRANSFER", e.Data["target"], orDefault(e.Data["kind"], "blind"),
+				itoa(c.waitSecs), itoa(secs(c.connect)), c.origPos)
+			q.acw[c.agent] = acwStart{ts, c.queue}
+			c.agent = "" // the agent is not charged for what follows
+		} else {
+			q.line(e, "NONE", "NONE", "INFO", "IVRAPPEND", e.Node+":transfer:"+e.Data["target"])
+		}
+	case CallEnd:
+		if c.agent != "" {
+			verb := "COMPLETECALLER"
+			if e.Data["by"] == "agent" {
+				verb = "COMPLETEAGENT"
+			}
+			q.line(e, c.queue, c.agent, verb, itoa(c.waitSecs), itoa(secs(c.connect)), c.origPos)
+			q.acw[c.agent] = acwStart{ts, c.queue}
+		} else if c.inQueue {
+			// The ACD did not report the exit: the caller was still waiting.
+			q.line(e, c.queue, "NONE", "ABANDON", c.origPos, c.origPos, itoa(secs(c.enter)))
+		}
+		delete(q.calls, e.CallID)
+	case AgentWrapupEnd:
+		start := q.acw[e.Agent]
+		delete(q.acw, e.Agent)
+		q.line(e, orDefault(queue, start.queue), e.Agent, "INFO", "WRAPUPEND", itoa(secs(start.at)))
+	case AgentState:
+		q.agentState(e)
+	}
+	return q.err
+}
+
+func (q *QueueLogWriter) agentState(e Event) {
+	agent, queue := e.Agent, orDefault(e.Queue, "NONE")
+	channel := orDefault(e.Data["channel"], agent)
+	switch e.Data["state"] {
+	case "login":
+		q.logins[agent] = e.Time
+		q.line(e, "NONE", agent, "AGENTLOGIN", channel)
+		q.line(e, queue, agent, "ADDMEMBER", "")
+	case "logout":
+		var loggedIn int64
+		if t, ok := q.logins[agent]; ok {
+			loggedIn = max(e.Time.Unix()-t.Unix(), 0)
+			delete(q.logins, agent)
+		}
+		q.line(e, queue, agent, "REMOVEMEMBER", "")
+		q.line(e, "NONE", agent, "AGENTLOGOFF", channel, itoa(loggedIn))
+	case "not_ready":
+		q.line(e, queue, agent, "PAUSE", e.Data["reason"])
+	case "ready":
+		q.line(e, queue, agent, "UNPAUSE", e.Data["reason"])
+	}
+}
+
+// line writes one row; callid comes from e (NONE when empty).
+func (q *QueueLogWriter) line(e Event, queue, agent, verb string, data ...string) {
+	if q.err != nil {
+		return
+	}
+	b := q.w
+	b.WriteString(strconv.FormatInt(e.Time.Unix(), 10))
+	b.WriteByte('|')
+	b.WriteString(clean(orDefault(e.CallID, "NONE")))
+	b.WriteByte('|')
+	b.WriteString(clean(orDefault(queue, "NONE")))
+	b.WriteByte('|')
+	b.WriteString(clean(orDefault(agent, "NONE")))
+	b.WriteByte('|')
+	b.WriteString(verb)
+	for _, d := range data {
+		b.WriteByte('|')
+		b.WriteString(clean(d))
+	}
+	_, q.err = b.WriteString("\n")
+}
+
+func clean(s string) string {
+	if !strings.ContainsAny(s, "|\r\n") {
+		return s
+	}
+	return strings.NewReplacer("|", "_", "\r", "_", "\n", "_").Replace(s)
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

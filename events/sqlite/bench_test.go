@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+)
+
+// benchEvents is a realistic mix: most events carry one or two Data keys.
+func benchEvents(n int) []events.Event {
+	types := []events.Type{events.CallStart, events.IVRNode, events.IVRPrompt, events.IVRDigits, events.QueueEnter, events.AgentOffer, events.QueueConnect, events.CallEnd}
+	out := make([]events.Event, n)
+	for i := range out {
+		out[i] = events.Event{
+			Time:   t0.Add(time.Duration(i) * 10 * time.Millisecond),
+			CallID: "call-" + strconv.Itoa(i/8),
+			Type:   types[i%len(types)],
+			Node:   "main_menu",
+			Queue:  "billing",
+			Agent:  "100" + strconv.Itoa(i%7),
+			Data:   map[string]string{"node_type": "menu", "digits": strconv.Itoa(i % 10)},
+		}
+	}
+	return out
+}
+
+// BenchmarkIngest measures events/s through the Writer into SQLite with
+// the durable default (synchronous=FULL) and with NORMAL.
+func BenchmarkIngest(b *testing.B) {
+	for _, sync := range []string{"FULL", "NORMAL"} {
+		b.Run(sync, func(b *testing.B) {
+			ctx := context.Background()
+			s := openTemp(b, Options{Synchronous: sync})
+			evs := benchEvents(100_000)
+			b.ResetTimer()
+			total := 0
+			for range b.N {
+				// A producer faster than any disk: let Emit wait rather than drop, so
+				// the number is the store's sustained rate.
+				w := events.NewWriter(s, events.WriterConfig{MaxWait: time.Second})
+				for _, e := range evs {
+					w.Emit(ctx, e)
+				}
+				if err := w.Close(ctx); err != nil {
+					b.Fatal(err)
+				}
+				if st := w.Stats(); st.Dropped != 0 {
+					b.Fatalf("dropped %d", st.Dropped)
+				}
+				total += len(evs)
+			}
+			b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// BenchmarkScan measures reading events back (the first half of report).
+func BenchmarkScan(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b, Options{Synchronous: "NORMAL"})
+	evs := benchEvents(200_000)
+	for i := 0; i < len(evs); i += 4096 {
+		if err := s.Append(ctx, evs[i:min(i+4096, len(evs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		n := 0
+		if err := s.Scan(ctx, time.Time{}, time.Time{}, func(events.Event) error { n++; return nil }); err != nil || n != len(evs) {
+			b.Fatal(n, err)
+		}
+	}
+	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
