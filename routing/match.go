@@ -1,0 +1,284 @@
+package routing
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+)
+
+// The state machine keeps one invariant between decisions: no free agent
+// is eligible for a waiting call. It is restored after every change that
+// could break it — a call joins a line (arrival, miss, overflow step: the
+// call looks for an agent) or an agent becomes free (the agent looks for a
+// call) — so each decision only looks at the heads of a few pools.
+
+// set changes an agent's presence and activity together. It is the only
+// place either changes; it keeps the logged-in counts and the ready indexes
+// in step with them.
+func (a *ACD) set(ag *agent, p Presence, reason string, act Activity) {
+	if p == LoggedOut && act != Idle {
+		panic("routing: an agent can only log out when idle")
+	}
+	if was, now := ag.presence != LoggedOut, p != LoggedOut; was != now {
+		d := 1
+		if !now {
+			d = -1
+		}
+		for _, m := range ag.memberships {
+			m.pool.loggedIn += d
+		}
+	}
+	if ag.presence != p || ag.activity != act || ag.reason != reason {
+		ag.since = a.now
+	}
+	ag.presence, ag.reason, ag.activity = p, reason, act
+	a.reindex(ag)
+	a.touchAgent(ag)
+	if len(a.subs) > 0 {
+		for _, m := range ag.memberships {
+			for _, g := range m.pool.baseOf {
+				a.touchGroup(g)
+			}
+		}
+	}
+}
+
+// reindex puts the agent in or takes it out of the ready indexes of its
+// pools, according to the state machine.
+func (a *ACD) reindex(ag *agent) {
+	free := ag.free(a.now)
+	if free == ag.available {
+		return
+	}
+	ag.available = free
+	for _, m := range ag.memberships {
+		if free {
+			m.pool.agents.push(m)
+		} else {
+			m.pool.agents.remove(m)
+		}
+	}
+}
+
+// settle lets each free agent of ags look for a waiting call.
+func (a *ACD) settle(ctx context.Context, ags ...*agent) {
+	for _, ag := range ags {
+		a.matchAgent(ctx, ag)
+	}
+}
+
+// matchAgent offers the best waiting call among all the agent's pools —
+// highest priority, then longest waiting — so an agent in several groups
+// serves them fairly. The offer goes to the head of that call's pool by
+// its strategy, which is normally this agent.
+func (a *ACD) matchAgent(ctx context.Context, ag *agent) {
+	for ag.available {
+		var best *entry
+		for _, m := range ag.memberships {
+			if len(m.pool.calls) > 0 {
+				if e := m.pool.calls[0]; best == nil || e.t.ahead(best.t) {
+					best = e
+				}
+			}
+		}
+		if best == nil {
+			return
+		}
+		a.offer(ctx, best)
+	}
+}
+
+// matchCall offers t to a free agent of its own line if there is one, else
+// of the overflow groups' lines in step order.
+func (a *ACD) matchCall(ctx context.Context, t *Ticket) {
+	if t.state != waiting {
+		return
+	}
+	for _, e := range t.entries {
+		if len(e.pool.agents) > 0 {
+			a.offer(ctx, e)
+			return
+		}
+	}
+}
+
+// offer reserves agents of e's pool for e's call: the head by strategy, or
+// every free agent for ring_all.
+func (a *ACD) offer(ctx context.Context, e *entry) {
+	t, p, g := e.t, e.pool, e.group
+	var agents []*agent
+	if p.strategy == RingAll {
+		agents = make([]*agent, len(p.agents))
+		for i, m := range p.agents {
+			agents[i] = m.ag
+		}
+	} else {
+		agents = []*agent{p.agents[0].ag}
+	}
+	a.leaveLines(t)
+	t.offerCount++
+	eps := make([]Endpoint, len(agents))
+	off := &offer{
+		pub:    Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout},
+		t:      t,
+		group:  g,
+		pool:   p,
+		agents: agents,
+		at:     a.now,
+	}
+	p.rrSeq++
+	for i, ag := range agents {
+		eps[i] = ag.endpoint()
+		ag.offer = off
+		a.set(ag, ag.presence, ag.reason, Reserved)
+		if m := p.members[ag]; m != nil {
+			m.rr = p.rrSeq // out of the index now, so the key may change
+		}
+		a.emit(ctx, events.Event{CallID: t.req.CallID, Type: events.AgentOffer, Queue: t.group.name, Agent: ag.id,
+			Data: map[string]string{"offer": off.pub.ID, "via": g.name, "ring_timeout_ms": ms(g.ringTimeout)}})
+	}
+	t.state = offered
+	t.offer = off
+	off.expires = a.schedule(a.now.Add(g.ringTimeout+ReservationGrace), func(time.Time) { a.reservationLapsed(t, off) })
+	select { // replace an offer nobody took: only the current one matters
+	case <-t.offers:
+	default:
+	}
+	t.offers <- off.pub
+	if t.req.Callback && a.callbacks != nil {
+		due, hook := CallbackDue{Number: t.number, Request: t.req, Offer: off.pub, Ticket: t}, a.callbacks
+		a.after = append(a.after, func() { hook(due) })
+	}
+	a.touchGroup(t.group)
+}
+
+// reservationLapsed handles a transport that never reported on an offer:
+// every agent counts as missed by timeout.
+func (a *ACD) reservationLapsed(t *Ticket, off *offer) {
+	off.expires = nil
+	if t.offer != off {
+		return
+	}
+	a.log.Warn("offer reservation lapsed without a report", "call_id", t.req.CallID, "offer", off.pub.ID)
+	misses := make(map[string]string, len(off.agents))
+	for _, ag := range off.agents {
+		misses[ag.id] = "timeout"
+	}
+	a.missed(context.Background(), t, misses)
+}
+
+// endOffer ends t's current reservation; the caller moves the agents on.
+func (a *ACD) endOffer(t *Ticket) {
+	off := t.offer
+	a.cancel(off.expires)
+	off.expires = nil
+	for _, ag := range off.agents {
+		ag.offer = nil
+	}
+	t.offer = nil
+}
+
+// release frees a reserved agent without penalty.
+func (a *ACD) release(ctx context.Context, ag *agent) {
+	a.set(ag, ag.presence, ag.reason, Idle)
+	a.logoutIfPending(ctx, ag)
+}
+
+// miss records a missed offer: the agent rests for the group's retry time,
+// or after max_misses in a row goes not_ready(no_answer).
+func (a *ACD) miss(ctx context.Context, ag *agent, off *offer, reason string) {
+	a.emit(ctx, events.Event{CallID: off.t.req.CallID, Type: events.AgentNoAnswer, Queue: off.t.group.name, Agent: ag.id,
+		Data: map[string]string{"reason": reason, "ring_ms": ms(a.now.Sub(off.at)), "offer": off.pub.ID}})
+	ag.misses++
+	if ag.presence == Ready && ag.misses >= off.group.maxMisses {
+		ag.misses = 0
+		a.set(ag, NotReady, "no_answer", Idle)
+		a.emit(ctx, events.Event{Type: events.AgentState, Agent: ag.id,
+			Data: map[string]string{"state": "not_ready", "reason": "no_answer", "by": "system"}})
+	} else {
+		ag.restUntil = a.now.Add(off.group.retry)
+		a.cancel(ag.rest)
+		ag.rest = a.schedule(ag.restUntil, func(time.Time) {
+			ag.rest = nil
+			a.reindex(ag)
+			a.touchAgent(ag)
+			a.matchAgent(context.Background(), ag)
+		})
+		a.set(ag, ag.presence, ag.reason, Idle)
+	}
+	a.logoutIfPending(ctx, ag)
+}
+
+// connect records that ag answered t.
+func (a *ACD) connect(ctx context.Context, t *Ticket, ag *agent, via *group, ring time.Duration) {
+	g := t.group
+	a.cancel(t.maxWait)
+	a.cancel(t.nextStep)
+	t.maxWait, t.nextStep = nil, nil
+	t.state = connected
+	t.agent = ag
+	t.exit = Answered
+	delete(g.waiting, t)
+	ag.call = t
+	ag.answeredAt = a.now
+	ag.calls++
+	ag.misses = 0
+	ag.wrapGroup = via
+	a.set(ag, ag.presence, ag.reason, OnCall)
+	wait := a.now.Sub(t.entered)
+	g.stats.answer(a.now, wait, g.sl)
+	data := map[string]string{"wait_ms": ms(wait), "ring_ms": ms(ring)}
+	if via != g {
+		data["via"] = via.name
+	}
+	if t.req.Callback {
+		data["callback"] = "1"
+	}
+	a.emit(ctx, events.Event{CallID: t.req.CallID, Type: events.QueueConnect, Queue: g.name, Agent: ag.id, Data: data})
+	a.touchGroup(g)
+	close(t.exited)
+}
+
+// finish ends t's conversation; its agent wraps up.
+func (a *ACD) finish(ctx context.Context, t *Ticket, by string) {
+	ag := t.agent
+	t.state = finished
+	delete(a.tickets, t.req.CallID)
+	ag.talk += a.now.Sub(ag.answeredAt)
+	a.log.Debug("conversation ended", "call_id", t.req.CallID, "agent", ag.id, "by", by)
+	if wrap := ag.wrapGroup.wrapUp; wrap > 0 {
+		a.set(ag, ag.presence, ag.reason, WrapUp)
+		ag.wrap = a.schedule(a.now.Add(wrap), func(time.Time) {
+			ag.wrap = nil
+			a.endWrap(context.Background(), ag)
+		})
+		return
+	}
+	a.set(ag, ag.presence, ag.reason, WrapUp)
+	a.endWrap(ctx, ag)
+}
+
+// endWrap ends an agent's after-call work; a logout asked during the call
+// takes effect now.
+func (a *ACD) endWrap(ctx context.Context, ag *agent) {
+	a.cancel(ag.wrap)
+	ag.wrap = nil
+	t := ag.call
+	ag.call = nil
+	a.emit(ctx, events.Event{CallID: t.req.CallID, Type: events.AgentWrapupEnd, Queue: t.group.name, Agent: ag.id,
+		Data: map[string]string{"wrap_ms": ms(a.now.Sub(ag.since))}})
+	ag.idleSince = a.now
+	a.set(ag, ag.presence, ag.reason, Idle)
+	a.logoutIfPending(ctx, ag)
+	a.settle(ctx, ag)
+}
+
+// logoutIfPending applies a logout asked while the agent was busy.
+func (a *ACD) logoutIfPending(ctx context.Context, ag *agent) {
+	if !ag.logoutPending || ag.activity != Idle {
+		return
+	}
+	a.logout(ctx, ag, ag.logoutBy, ag.logoutWhy)
+}
