@@ -79,6 +79,20 @@ func (c *nodeCtx) duration(name string, def time.Duration) time.Duration {
 	return def
 }
 
+// positiveDuration is duration for a field where 0s makes no sense.
+func (c *nodeCtx) positiveDuration(name string, def time.Duration) time.Duration {
+	v, ok := c.got[name]
+	if !ok {
+		return def
+	}
+	before := len(c.s.l.issues)
+	d := c.s.duration(v, c.what(name))
+	if d == 0 && len(c.s.l.issues) == before {
+		c.s.l.add(c.s.pos(v), "%s must be more than 0s", c.what(name))
+	}
+	return d
+}
+
 func (c *nodeCtx) integer(name string, def int) int {
 	if v, ok := c.got[name]; ok {
 		return c.s.integer(v, c.what(name))
@@ -259,7 +273,7 @@ func buildMenu(c *nodeCtx) {
 	sp := &MenuSpec{
 		Prompts: c.prompts("prompt"),
 		Options: map[string]*Node{},
-		Timeout: c.duration("timeout", DefaultMenuTimeout),
+		Timeout: c.positiveDuration("timeout", DefaultMenuTimeout),
 		Retries: c.retries("retries", DefaultMenuRetries),
 		Invalid: c.prompts("invalid"),
 	}
@@ -282,11 +296,6 @@ func buildMenu(c *nodeCtx) {
 			c.targetAt(p.val, c.what("options."+key), func(t *Node) { sp.Options[key] = t })
 		}
 	}
-	if c.n.Menu.Timeout == 0 {
-		if v, ok := c.field("timeout"); ok {
-			c.s.l.add(c.s.pos(v), "%s must be more than 0s", c.what("timeout"))
-		}
-	}
 	c.target("on_fail", func(t *Node) { sp.OnFail = t })
 }
 
@@ -307,8 +316,8 @@ func buildInput(c *nodeCtx) {
 		Min:        DefaultMinDigits,
 		Max:        DefaultMaxDigits,
 		Terminator: DefaultTerminator,
-		FirstDigit: c.duration("timeout", DefaultFirstDigit),
-		InterDigit: c.duration("inter_digit", DefaultInterDigit),
+		FirstDigit: c.positiveDuration("timeout", DefaultFirstDigit),
+		InterDigit: c.positiveDuration("inter_digit", DefaultInterDigit),
 		Retries:    c.retries("retries", DefaultInputRetries),
 		Invalid:    c.prompts("invalid"),
 	}
@@ -485,16 +494,13 @@ func buildTransfer(c *nodeCtx) {
 func buildRecord(c *nodeCtx) {
 	sp := &RecordSpec{
 		Prompts:    c.prompts("prompt"),
-		Max:        c.duration("max", DefaultRecordMax),
+		Max:        c.positiveDuration("max", DefaultRecordMax),
 		Silence:    c.duration("silence", DefaultRecordSilence),
 		Terminator: c.dtmf("terminator", DefaultTerminator),
 		Beep:       c.boolean("beep", true),
 		Var:        c.str("var", DefaultRecordVar),
 	}
 	c.n.Record = sp
-	if v, ok := c.field("max"); ok && sp.Max == 0 {
-		c.s.l.add(c.s.pos(v), "%s must be more than 0s", c.what("max"))
-	}
 	if v, ok := c.field("var"); ok && sp.Var != "" && !validVar(sp.Var) {
 		c.s.l.add(c.s.pos(v), "%s: variable name %q: use letters, digits, '_' and '.'", c.what("var"), sp.Var)
 	}
@@ -519,16 +525,13 @@ func buildLookup(c *nodeCtx) {
 		Method:  c.enum("method", "GET"),
 		URL:     c.template("url", ""),
 		Body:    c.template("body", ""),
-		Timeout: c.duration("timeout", DefaultLookupTimeout),
+		Timeout: c.positiveDuration("timeout", DefaultLookupTimeout),
 		Result:  c.str("result", c.n.ID),
 		Say:     c.prompts("say"),
 	}
 	c.n.Lookup = sp
 	if v, ok := c.field("result"); ok && sp.Result != "" && !validVar(sp.Result) {
 		c.s.l.add(c.s.pos(v), "%s: variable prefix %q: use letters, digits, '_' and '.'", c.what("result"), sp.Result)
-	}
-	if v, ok := c.field("timeout"); ok && sp.Timeout == 0 {
-		c.s.l.add(c.s.pos(v), "%s must be more than 0s", c.what("timeout"))
 	}
 	if v, ok := c.field("headers"); ok {
 		pairs, _ := c.s.l.mapping(c.s.file, v, c.what("headers"))
