@@ -1,0 +1,524 @@
+package metrics
+
+import (
+	"context"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+)
+
+// Compute reads [from, to) of r in one pass and returns the metrics.
+// opt.From and opt.To, when zero, are taken from from and to.
+func Compute(ctx context.Context, r events.Reader, from, to time.Time, opt Options) (*Result, error) {
+	if opt.From.IsZero() {
+		opt.From = from
+	}
+	if opt.To.IsZero() {
+		opt.To = to
+	}
+	c, err := NewComputer(opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Scan(ctx, from, to, func(e events.Event) error { c.Add(e); return nil }); err != nil {
+		return nil, err
+	}
+	return c.Result(), nil
+}
+
+// Computer folds events into metrics one at a time, for callers that
+// stream from elsewhere (a JSONL file, a live tail). Feed it events in time
+// order, then call Result once.
+type Computer struct {
+	opt     Options
+	buckets map[bucketKey]*bucket
+	calls   map[string]*callState
+	agents  map[string]*agentState
+	acw     map[string]*segment // agent -> ended segment awaiting wrap-up
+	nodes   map[nodeKey]*NodeStats
+	days    map[int64]*DayTraffic
+	callers map[string]time.Time // caller number -> last call start
+	repeat  RepeatCallers
+	outcome CallOutcomes
+	first   time.Time
+	last    time.Time
+	count   int
+
+	dayStart, dayEnd time.Time // cache for slot()
+}
+
+// bucketKey is the finest grain: one queue, one agent, one interval.
+// Agent presence is kept with Queue "" (it belongs to no queue); waiting
+// callers before an answer are kept with Agent "".
+type bucketKey struct {
+	Queue, Agent string
+	Start        int64 // interval start, Unix seconds
+}
+
+// bucket holds additive counters; every KPI is a ratio of them.
+type bucket struct {
+	Offered, Answered, Abandoned, ShortAbandoned, TimedOut, Overflowed, Closed int
+	AnsweredWithin, AbandonedWithin, RemovedWithin                             int
+	WaitAnswered, LongestWait                                                  time.Duration
+	Handled, Transferred                                                       int
+	Talk, Hold, ACW                                                            time.Duration
+	Rung, NoAnswer                                                             int
+	LoggedIn, NotReady, Busy                                                   time.Duration
+	NotReadyBy                                                                 map[string]time.Duration
+}
+
+type callState struct {
+	start    time.Time
+	hasStart bool
+	flow     string
+	node     string
+	nodeType string
+	visit    *visit
+	seg      *segment
+	// outcome flags
+	queued, reachedAgent, abandoned, transferred, selfService bool
+}
+
+type visit struct {
+	queue string
+	enter time.Time
+	slot  int64
+}
+
+type segment struct {
+	queue, agent string
+	slot         int64 // interval of the queue entry the call was answered from
+	connect, end time.Time
+	holdStart    time.Time
+	onHold       bool
+	hold         time.Duration
+	transferred  bool
+}
+
+type agentState struct {
+	loggedIn bool
+	notReady bool
+	reason   string
+	since    time.Time
+}
+
+type nodeKey struct{ flow, node string }
+
+// NewComputer returns an empty Computer.
+func NewComputer(opt Options) (*Computer, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Computer{
+		opt:     opt,
+		buckets: make(map[bucketKey]*bucket),
+		calls:   make(map[string]*callState),
+		agents:  make(map[string]*agentState),
+		acw:     make(map[string]*segment),
+		nodes:   make(map[nodeKey]*NodeStats),
+		days:    make(map[int64]*DayTraffic),
+		callers: make(map[string]time.Time),
+	}, nil
+}
+
+func (c *Computer) bucket(queue, agent string, slot int64) *bucket {
+	k := bucketKey{queue, agent, slot}
+	b := c.buckets[k]
+	if b == nil {
+		b = &bucket{}
+		c.buckets[k] = b
+	}
+	return b
+}
+
+// slot is the start of t's interval in the report's time zone, Unix seconds.
+func (c *Computer) slot(t time.Time) int64 {
+	if t.Before(c.dayStart) || !t.Before(c.dayEnd) {
+		y, m, d := t.In(c.opt.Location).Date()
+		c.dayStart = time.Date(y, m, d, 0, 0, 0, 0, c.opt.Location)
+		c.dayEnd = time.Date(y, m, d+1, 0, 0, 0, 0, c.opt.Location)
+	}
+	n := t.Sub(c.dayStart) / c.opt.Interval
+	return c.dayStart.Add(n * c.opt.Interval).Unix()
+}
+
+// span adds [from, to) to the buckets of (queue, agent), split at interval
+// boundaries, through add.
+func (c *Computer) span(queue, agent string, from, to time.Time, add func(*bucket, time.Duration)) {
+	for from.Before(to) {
+		s := c.slot(from)
+		end := time.Unix(s, 0).Add(c.opt.Interval)
+		if end.After(c.dayEnd) { // a DST day's last interval
+			end = c.dayEnd
+		}
+		if to.Before(end) {
+			end = to
+		}
+		add(c.bucket(queue, agent, s), end.Sub(from))
+		from = end
+	}
+}
+
+func (c *Computer) call(id string) *callState {
+	cs := c.calls[id]
+	if cs == nil {
+		cs = &callState{}
+		c.calls[id] = cs
+	}
+	return cs
+}
+
+// Add folds one event in.
+func (c *Computer) Add(e events.Event) {
+	ts := e.Time
+	if c.count == 0 {
+		c.first = ts
+	}
+	c.count++
+	if ts.After(c.last) {
+		c.last = ts
+	}
+	switch e.Type {
+	case events.AgentState:
+		c.agentState(e)
+		return
+	case events.AgentOffer:
+		c.bucket(e.Queue, e.Agent, c.slot(ts)).Rung++
+		return
+	case events.AgentNoAnswer:
+		c.bucket(e.Queue, e.Agent, c.slot(ts)).NoAnswer++
+		return
+	case events.AgentWrapupEnd:
+		c.wrapupEnd(e.Agent, ts)
+		return
+	}
+	if e.CallID == "" {
+		return
+	}
+	cs := c.call(e.CallID)
+	switch e.Type {
+	case events.CallStart:
+		c.callStart(cs, e)
+	case events.IVRNode:
+		cs.node, cs.nodeType = e.Node, e.Data["node_type"]
+		n := c.node(cs.flow, e.Node)
+		n.Visits++
+		if n.Type == "" {
+			n.Type = cs.nodeType
+		}
+	case events.IVRDigits:
+		// Only menu choices: digits typed at input nodes are account
+		// numbers and the like, which a report must not collect.
+		if cs.nodeType == "menu" && e.Node == cs.node {
+			n := c.node(cs.flow, e.Node)
+			if n.Choices == nil {
+				n.Choices = make(map[string]int)
+			}
+			n.Choices[e.Data["digits"]]++
+		}
+	case events.SelfServiceDone, events.VoicemailSaved, events.CallbackRequested:
+		cs.selfService = true
+	case events.QueueEnter:
+		if cs.visit != nil {
+			// Re-entered without an exit event: the earlier visit overflowed.
+			c.closeVisit(cs, ts, exitOverflow, "")
+		}
+		cs.visit = &visit{queue: e.Queue, enter: ts, slot: c.slot(ts)}
+		cs.queued = true
+	case events.QueueConnect:
+		if cs.visit == nil {
+			cs.visit = &visit{queue: e.Queue, enter: ts, slot: c.slot(ts)}
+		}
+		slot, queue := cs.visit.slot, cs.visit.queue
+		c.closeVisit(cs, ts, exitAnswered, e.Agent)
+		if cs.seg != nil {
+			c.endSegment(cs, ts, false)
+		}
+		if prev := c.acw[e.Agent]; prev != nil {
+			// A new call before any wrap-up end: that call had no ACW.
+			c.handled(prev, 0)
+			delete(c.acw, e.Agent)
+		}
+		cs.seg = &segment{queue: queue, agent: e.Agent, slot: slot, connect: ts}
+		cs.reachedAgent = true
+	case events.QueueAbandon:
+		c.closeVisit(cs, ts, exitAbandon, "")
+	case events.QueueTimeout:
+		c.closeVisit(cs, ts, exitTimeout, "")
+	case events.QueueOverflow:
+		c.closeVisit(cs, ts, exitOverflow, "")
+	case events.QueueClosed:
+		if cs.visit != nil {
+			c.closeVisit(cs, ts, exitClosed, "")
+		} else {
+			c.bucket(e.Queue, "", c.slot(ts)).Closed++
+		}
+	case events.CallHold:
+		if s := cs.seg; s != nil && !s.onHold {
+			s.onHold, s.holdStart = true, ts
+		}
+	case events.CallUnhold:
+		if s := cs.seg; s != nil && s.onHold {
+			s.onHold = false
+			s.hold += nonNeg(ts.Sub(s.holdStart))
+		}
+	case events.CallTransfer:
+		if cs.seg != nil {
+			c.endSegment(cs, ts, true)
+		} else {
+			cs.transferred = true
+		}
+	case events.CallEnd:
+		c.callEnd(e.CallID, cs, e)
+	}
+}
+
+func (c *Computer) node(flow, name string) *NodeStats {
+	k := nodeKey{flow, name}
+	n := c.nodes[k]
+	if n == nil {
+		n = &NodeStats{Flow: flow, Node: name}
+		c.nodes[k] = n
+	}
+	return n
+}
+
+func (c *Computer) day(t time.Time) *DayTraffic {
+	y, m, d := t.In(c.opt.Location).Date()
+	k := int64(y)*10000 + int64(m)*100 + int64(d)
+	dt := c.days[k]
+	if dt == nil {
+		dt = &DayTraffic{Day: time.Date(y, m, d, 0, 0, 0, 0, c.opt.Location).Format(time.DateOnly)}
+		c.days[k] = dt
+	}
+	return dt
+}
+
+func (c *Computer) callStart(cs *callState, e events.Event) {
+	cs.start, cs.hasStart, cs.flow = e.Time, true, e.Data["flow"]
+	c.day(e.Time).Inbound++
+	from := e.Data["from"]
+	if from == "" || from == "anonymous" || from == "unknown" {
+		return
+	}
+	c.repeat.Calls++
+	if last, ok := c.callers[from]; ok {
+		gap := e.Time.Sub(last)
+		if gap <= 24*time.Hour {
+			c.repeat.Within24h++
+		}
+		if gap <= 7*24*time.Hour {
+			c.repeat.Within7d++
+		}
+	}
+	c.callers[from] = e.Time
+}
+
+type exitKind int
+
+const (
+	exitAnswered exitKind = iota
+	exitAbandon
+	exitTimeout
+	exitOverflow
+	exitClosed
+)
+
+func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent string) {
+	v := cs.visit
+	if v == nil {
+		return
+	}
+	cs.visit = nil
+	wait := nonNeg(ts.Sub(v.enter))
+	if kind == exitAbandon {
+		cs.abandoned = true
+		if wait < c.opt.ShortAbandon {
+			c.bucket(v.queue, "", v.slot).ShortAbandoned++
+			return
+		}
+	}
+	b := c.bucket(v.queue, agent, v.slot)
+	b.Offered++
+	b.LongestWait = max(b.LongestWait, wait)
+	within := wait <= c.opt.SLThreshold
+	if within {
+		b.RemovedWithin++
+	}
+	switch kind {
+	case exitAnswered:
+		b.Answered++
+		b.WaitAnswered += wait
+		if within {
+			b.AnsweredWithin++
+		}
+	case exitAbandon:
+		b.Abandoned++
+		if within {
+			b.AbandonedWithin++
+		}
+	case exitTimeout:
+		b.TimedOut++
+	case exitOverflow:
+		b.Overflowed++
+	case exitClosed:
+		b.Closed++
+	}
+}
+
+// endSegment closes the agent's part of the call at ts (hang-up or
+// transfer): talk and hold stop, after-call work starts.
+func (c *Computer) endSegment(cs *callState, ts time.Time, transferred bool) {
+	s := cs.seg
+	cs.seg = nil
+	s.end, s.transferred = ts, transferred
+	if s.onHold {
+		s.hold += nonNeg(ts.Sub(s.holdStart))
+		s.onHold = false
+	}
+	c.span(s.queue, s.agent, s.connect, ts, addBusy)
+	if prev := c.acw[s.agent]; prev != nil {
+		c.handled(prev, 0)
+	}
+	c.acw[s.agent] = s
+}
+
+func (c *Computer) wrapupEnd(agent string, ts time.Time) {
+	s := c.acw[agent]
+	if s == nil {
+		return
+	}
+	delete(c.acw, agent)
+	c.span(s.queue, s.agent, s.end, ts, addBusy)
+	c.handled(s, nonNeg(ts.Sub(s.end)))
+}
+
+// handled records one finished piece of agent work for AHT.
+func (c *Computer) handled(s *segment, acw time.Duration) {
+	b := c.bucket(s.queue, s.agent, s.slot)
+	b.Handled++
+	if s.transferred {
+		b.Transferred++
+	}
+	b.Hold += s.hold
+	b.Talk += nonNeg(s.end.Sub(s.connect)) - s.hold
+	b.ACW += acw
+}
+
+func (c *Computer) callEnd(id string, cs *callState, e events.Event) {
+	ts := e.Time
+	if cs.visit != nil {
+		// The ACD never reported the exit: the caller hung up waiting.
+		c.closeVisit(cs, ts, exitAbandon, "")
+	}
+	if cs.seg != nil {
+		c.endSegment(cs, ts, false)
+	}
+	delete(c.calls, id)
+	c.outcome.Total++
+	by := e.Data["by"]
+	switch {
+	case cs.reachedAgent:
+		c.outcome.Agent++
+	case cs.transferred:
+		c.outcome.Transferred++
+	case cs.selfService || (by != "caller" && !cs.abandoned):
+		c.outcome.SelfService++
+	case cs.abandoned:
+		c.outcome.Abandoned++
+	default:
+		c.outcome.DroppedInIVR++
+		node := cs.node
+		if node == "" {
+			node = e.Node
+		}
+		if node == "" {
+			node = e.Data["node"]
+		}
+		if node != "" {
+			c.node(cs.flow, node).DropOffs++
+		}
+	}
+	if cs.hasStart {
+		d := c.day(cs.start)
+		switch {
+		case cs.reachedAgent:
+			d.Answered++
+		case cs.queued:
+			d.Missed++
+		}
+	}
+}
+
+func (c *Computer) agentState(e events.Event) {
+	a := c.agents[e.Agent]
+	if a == nil {
+		a = &agentState{}
+		c.agents[e.Agent] = a
+	}
+	ts := e.Time
+	c.closeAgentSpan(e.Agent, a, ts)
+	switch e.Data["state"] {
+	case "login":
+		a.loggedIn, a.notReady, a.reason = true, true, orDefault(e.Data["reason"], "login")
+	case "logout":
+		a.loggedIn, a.notReady = false, false
+	case "ready":
+		a.loggedIn, a.notReady = true, false
+	case "not_ready":
+		a.loggedIn, a.notReady, a.reason = true, true, orDefault(e.Data["reason"], "unspecified")
+	}
+	a.since = ts
+}
+
+// closeAgentSpan books the agent's time since the last state change.
+func (c *Computer) closeAgentSpan(agent string, a *agentState, ts time.Time) {
+	if !a.loggedIn || !ts.After(a.since) {
+		return
+	}
+	c.span("", agent, a.since, ts, addLoggedIn)
+	if a.notReady {
+		reason := a.reason
+		c.span("", agent, a.since, ts, func(b *bucket, d time.Duration) {
+			b.NotReady += d
+			if b.NotReadyBy == nil {
+				b.NotReadyBy = make(map[string]time.Duration)
+			}
+			b.NotReadyBy[reason] += d
+		})
+	}
+}
+
+func addBusy(b *bucket, d time.Duration)     { b.Busy += d }
+func addLoggedIn(b *bucket, d time.Duration) { b.LoggedIn += d }
+
+// Result closes what is still open and returns the metrics. Agents still
+// logged in are counted up to opt.To (or the last event); calls still in
+// progress are left out; wrap-ups never ended count as no ACW. For a live
+// report pass Options.To = now.
+func (c *Computer) Result() *Result {
+	end := c.opt.To
+	if end.IsZero() {
+		end = c.last
+	}
+	for id, a := range c.agents {
+		c.closeAgentSpan(id, a, end)
+		a.since = end
+	}
+	for agent, s := range c.acw {
+		c.handled(s, 0)
+		delete(c.acw, agent)
+	}
+	c.outcome.InProgress = len(c.calls)
+	return newResult(c)
+}
+
+func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
