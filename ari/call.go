@@ -1,0 +1,296 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/CyCoreSystems/ari/v5"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+)
+
+// call is one caller's channel in Stasis, seen by the flow engine as an
+// ivr.Call. Its events come from one bus subscription drained by pump, so
+// the DTMF buffer never misses a digit however slow the flow is.
+type call struct {
+	t         *Transport
+	id        string
+	from, to  string
+	context   string // dialplan context the call came from
+	recovered bool
+	log       *slog.Logger
+	ctx       context.Context // the call's lifetime: ends on hangup or shutdown
+	cancel    context.CancelFunc
+	sub       ari.Subscription
+
+	mu       sync.Mutex
+	digits   []rune
+	digitSig chan struct{} // closed and replaced on every digit
+	done     chan struct{} // closed when the channel left Stasis
+	gone     bool
+	released bool // another controller owns the channel now
+	node     string
+	queue    string
+	nextID   int
+	bridge   string
+}
+
+var _ ivr.Call = (*call)(nil)
+
+func (t *Transport) newCall(parent context.Context, ch ari.ChannelData, args []string, recovered bool) *call {
+	ctx, cancel := context.WithCancel(parent)
+	c := &call{t: t, id: ch.ID, to: dialedNumber(ch, args), recovered: recovered,
+		ctx: ctx, cancel: cancel, digitSig: make(chan struct{}), done: make(chan struct{})}
+	if ch.Caller != nil {
+		c.from = ch.Caller.Number
+	}
+	if ch.Dialplan != nil {
+		c.context = ch.Dialplan.Context
+	}
+	c.log = t.log.With("call_id", c.id, "to", c.to)
+	// Subscribe before anything is asked of Asterisk, so no event for
+	// this channel can slip between StasisStart and the first request.
+	c.sub = t.bus.Subscribe(t.key(ari.ChannelKey, c.id), ari.Events.All)
+	go c.pump()
+	return c
+}
+
+// pump moves the channel's events into the call's state.
+func (c *call) pump() {
+	for e := range c.sub.Events() {
+		switch ev := e.(type) {
+		case *ari.ChannelDtmfReceived:
+			c.mu.Lock()
+			c.digits = append(c.digits, []rune(ev.Digit)...)
+			close(c.digitSig)
+			c.digitSig = make(chan struct{})
+			c.mu.Unlock()
+		case *ari.StasisEnd, *ari.ChannelDestroyed:
+			c.markGone()
+		}
+	}
+}
+
+func (c *call) markGone() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.gone {
+		c.gone = true
+		close(c.done)
+	}
+}
+
+// release ends the call locally without touching the channel.
+func (c *call) release() {
+	c.mu.Lock()
+	c.released = true
+	c.mu.Unlock()
+	c.markGone()
+	c.cancel()
+}
+
+func (c *call) isGone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gone
+}
+
+// run drives the call through the handler and leaves no channel behind:
+// a channel still in Stasis afterwards is continued or hung up, unless
+// the transport is shutting down (then the next run re-adopts it).
+func (c *call) run(h Handler) {
+	defer c.sub.Cancel()
+	defer c.cancel()
+	c.log.Info("ari: call", "from", c.from, "recovered", c.recovered)
+	if c.recovered {
+		c.playRecovery()
+	}
+	out := h(c.ctx, c)
+	if c.isGone() || c.shuttingDown() {
+		return
+	}
+	ctx, cancel := c.t.detached()
+	defer cancel()
+	if out.Continue {
+		if err := c.t.do(ctx, "continue", func() error {
+			return c.t.rest.Channel().Continue(c.key(), "", "", 0)
+		}); err == nil {
+			return
+		}
+	}
+	for attempt := 0; attempt < 3 && !c.isGone(); attempt++ {
+		err := c.hangup(ctx, "normal")
+		if err == nil {
+			return
+		}
+		c.log.Error("ari: hang up after the flow failed", "err", err, "attempt", attempt+1)
+		if sleepReal(ctx, c.t.cfg.Reconnect.Min) != nil {
+			return
+		}
+	}
+}
+
+func (c *call) shuttingDown() bool {
+	c.mu.Lock()
+	released := c.released
+	c.mu.Unlock()
+	c.t.mu.Lock()
+	defer c.t.mu.Unlock()
+	return released || c.t.stopping
+}
+
+func (c *call) key() *ari.Key { return c.t.key(ari.ChannelKey, c.id) }
+
+func (c *call) newID(kind string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextID++
+	return fmt.Sprintf("sb-%s-%s-%d", kind, c.id, c.nextID)
+}
+
+func (c *call) ID() string            { return c.id }
+func (c *call) From() string          { return c.from }
+func (c *call) To() string            { return c.to }
+func (c *call) Done() <-chan struct{} { return c.done }
+
+// hangupErr wraps ivr.ErrHangup with what was being done.
+func (c *call) hangupErr(op string) error { return fmt.Errorf("ari %s: %w", op, ivr.ErrHangup) }
+
+// fail turns a request error into the call's error: a channel that is gone
+// (404) or out of our app (409) is a hang-up; anything else is returned.
+func (c *call) fail(ctx context.Context, op string, err error) error {
+	var re *RequestError
+	if errors.As(err, &re) && re.Gone() {
+		c.markGone()
+		return c.hangupErr(op)
+	}
+	if c.isGone() {
+		return c.hangupErr(op)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// check is the guard at the top of every blocking method.
+func (c *call) check(ctx context.Context, op string) error {
+	if c.isGone() {
+		return c.hangupErr(op)
+	}
+	return ctx.Err()
+}
+
+func (c *call) Answer(ctx context.Context) error {
+	if err := c.check(ctx, "answer"); err != nil {
+		return err
+	}
+	err := c.t.do(ctx, "answer", func() error { return c.t.rest.Channel().Answer(c.key()) })
+	if err != nil {
+		return c.fail(ctx, "answer", err)
+	}
+	return nil
+}
+
+// takeDigit removes and returns the first buffered digit.
+func (c *call) takeDigit() (rune, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.digits) == 0 {
+		return 0, false
+	}
+	d := c.digits[0]
+	c.digits = c.digits[1:]
+	return d, true
+}
+
+// peekDigit returns the first buffered digit and the signal to wait on when
+// there is none.
+func (c *call) peekDigit() (string, <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.digits) > 0 {
+		return string(c.digits[0]), nil
+	}
+	return "", c.digitSig
+}
+
+var hangupReasons = map[string]string{"normal": "normal", "busy": "busy", "congestion": "congestion",
+	"no_answer": "no_answer", "timeout": "timeout", "rejected": "rejected", "unallocated": "unallocated",
+	"failure": "failure", "normal_unspecified": "normal_unspecified", "": "normal"}
+
+// Hangup hangs the caller up. While the transport shuts down it does
+// nothing: the channel stays in Stasis for the next run to re-adopt.
+func (c *call) Hangup(ctx context.Context, cause string) error {
+	if c.isGone() {
+		return nil
+	}
+	if c.shuttingDown() {
+		c.log.Info("ari: shutting down; caller left in Stasis for re-adoption")
+		return nil
+	}
+	return c.hangup(ctx, cause)
+}
+
+func (c *call) hangup(ctx context.Context, cause string) error {
+	reason, ok := hangupReasons[cause]
+	if !ok {
+		reason = "normal"
+	}
+	err := c.t.do(ctx, "hangup", func() error { return c.t.rest.Channel().Hangup(c.key(), reason) })
+	var re *RequestError
+	if err != nil && errors.As(err, &re) && re.Status == 404 {
+		err = nil
+	}
+	if err == nil {
+		c.markGone()
+	}
+	return err
+}
+
+// Transfer hands the call out of the flow: "dialplan" continues at
+// "context,exten,priority"; "number" continues at that extension in
+// TransferContext (or the call's own context); "uri" redirects the channel
+// to a tech/resource endpoint such as "PJSIP/1002".
+func (c *call) Transfer(ctx context.Context, tr ivr.Transfer) error {
+	if err := c.check(ctx, "transfer"); err != nil {
+		return err
+	}
+	var f func() error
+	switch tr.Kind {
+	case "dialplan":
+		parts := strings.Split(tr.Target, ",")
+		for len(parts) < 3 {
+			parts = append(parts, "")
+		}
+		prio := 1
+		if parts[2] != "" {
+			if _, err := fmt.Sscanf(parts[2], "%d", &prio); err != nil {
+				return fmt.Errorf("ari transfer: priority %q: %w", parts[2], err)
+			}
+		}
+		f = func() error { return c.t.rest.Channel().Continue(c.key(), parts[0], parts[1], prio) }
+	case "number", "":
+		ctxName := c.t.cfg.TransferContext
+		if ctxName == "" {
+			ctxName = c.context
+		}
+		f = func() error { return c.t.rest.Channel().Continue(c.key(), ctxName, tr.Target, 1) }
+	case "uri":
+		endpoint := tr.Target
+		if !strings.Contains(endpoint, "/") {
+			return fmt.Errorf("ari transfer: %q is not a tech/resource endpoint (e.g. PJSIP/1002)", endpoint)
+		}
+		f = func() error { return redirect(c.t, c.id, endpoint) }
+	default:
+		return fmt.Errorf("ari transfer: unknown kind %q", tr.Kind)
+	}
+	if err := c.t.do(ctx, "transfer", f); err != nil {
+		return c.fail(ctx, "transfer", err)
+	}
+	return nil
+}

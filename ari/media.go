@@ -1,0 +1,289 @@
+package ari
+
+import (
+	"context"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/CyCoreSystems/ari/v5"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+)
+
+// Play plays each prompt as its own ARI playback (ari/v5 sends media as a
+// JSON string, which Asterisk takes as one item). With Barge the first
+// buffered digit stops the playback (DELETE /playbacks/{id}) and is
+// returned without being consumed.
+func (c *call) Play(ctx context.Context, p ivr.Playback) (string, error) {
+	for _, pr := range p.Prompts {
+		if err := c.check(ctx, "play"); err != nil {
+			return "", err
+		}
+		if p.Barge {
+			if d, _ := c.peekDigit(); d != "" {
+				return d, nil
+			}
+		}
+		media, err := c.t.cfg.Media(pr)
+		if err != nil {
+			return "", err
+		}
+		barge, err := c.playOne(ctx, media, p.Barge)
+		if err != nil || barge != "" {
+			return barge, err
+		}
+	}
+	return "", nil
+}
+
+// playOne stages the playback, subscribes to its end, then executes it, so
+// a PlaybackFinished that beats the 201 response is not lost.
+func (c *call) playOne(ctx context.Context, media string, barge bool) (string, error) {
+	id := c.newID("pb")
+	h, err := c.t.rest.Channel().StagePlay(c.key(), id, media)
+	if err != nil {
+		return "", err
+	}
+	sub := c.t.bus.Subscribe(c.t.key(ari.PlaybackKey, id), ari.Events.PlaybackFinished)
+	defer sub.Cancel()
+	if err := c.t.do(ctx, "play "+media, h.Exec); err != nil {
+		return "", c.fail(ctx, "play", err)
+	}
+	check := c.t.clk.NewTimer(c.t.cfg.PlaybackCheck)
+	defer func() { check.Stop() }()
+	for {
+		var sig <-chan struct{}
+		if barge {
+			var d string
+			if d, sig = c.peekDigit(); d != "" {
+				c.stopPlayback(id)
+				return d, nil
+			}
+		}
+		select {
+		case e, ok := <-sub.Events():
+			if !ok {
+				return "", c.hangupErr("play")
+			}
+			if pf, ok := e.(*ari.PlaybackFinished); ok && pf.Playback.State == "failed" {
+				c.log.Warn("ari: prompt failed to play (is the sound installed?)", "media", media)
+			}
+			return "", nil
+		case <-sig:
+		case <-c.done:
+			return "", c.hangupErr("play")
+		case <-ctx.Done():
+			c.stopPlayback(id)
+			return "", ctx.Err()
+		case <-check.C():
+			// Asterisk drops a playback of media it cannot handle without
+			// finishing it; ask whether it still exists.
+			err := c.t.do(ctx, "playback status", func() error {
+				_, err := c.t.rest.Playback().Data(c.t.key(ari.PlaybackKey, id))
+				return err
+			})
+			var re *RequestError
+			if err != nil && asRequestError(err, &re) && re.Status == 404 {
+				c.log.Warn("ari: playback vanished without finishing", "media", media)
+				return "", nil
+			}
+			check = c.t.clk.NewTimer(c.t.cfg.PlaybackCheck)
+		}
+	}
+}
+
+// stopPlayback stops a playback even after the call's context ended; a 404
+// (already finished) is fine.
+func (c *call) stopPlayback(id string) {
+	ctx, cancel := c.t.detached()
+	defer cancel()
+	_ = c.t.do(ctx, "stop playback", func() error { return c.t.rest.Playback().Stop(c.t.key(ari.PlaybackKey, id)) })
+}
+
+// Collect takes buffered digits first, then waits for more on the
+// transport's clock: FirstDigit for the first, InterDigit after each.
+func (c *call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
+	var got []rune
+	wait, reason := col.FirstDigit, ivr.StopFirstTimeout
+	for {
+		for {
+			d, ok := c.takeDigit()
+			if !ok {
+				break
+			}
+			if col.Terminator != "" && strings.ContainsRune(col.Terminator, d) {
+				return ivr.Collected{Digits: string(got), Stop: ivr.StopTerminator}, nil
+			}
+			got = append(got, d)
+			if col.Max > 0 && len(got) >= col.Max {
+				return ivr.Collected{Digits: string(got), Stop: ivr.StopMaxDigits}, nil
+			}
+			wait, reason = col.InterDigit, ivr.StopInterTimeout
+		}
+		if err := c.check(ctx, "collect"); err != nil {
+			return ivr.Collected{Digits: string(got)}, err
+		}
+		_, sig := c.peekDigit()
+		if sig == nil {
+			continue
+		}
+		if wait <= 0 {
+			return ivr.Collected{Digits: string(got), Stop: reason}, nil
+		}
+		timer := c.t.clk.NewTimer(wait)
+		select {
+		case <-sig:
+			timer.Stop()
+		case <-timer.C():
+			return ivr.Collected{Digits: string(got), Stop: reason}, nil
+		case <-c.done:
+			timer.Stop()
+			return ivr.Collected{Digits: string(got)}, c.hangupErr("collect")
+		case <-ctx.Done():
+			timer.Stop()
+			return ivr.Collected{Digits: string(got)}, ctx.Err()
+		}
+	}
+}
+
+// recordGrace is how long past Max the transport waits for Asterisk to end
+// a recording before stopping it itself.
+const recordGrace = 2 * time.Second
+
+// Record records the caller with channels/{id}/record. The recording name is
+// r.Path without folder and extension; Asterisk stores it as
+// <name>.<record_format> in its recording spool, and Recording.Path says so.
+func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) {
+	if err := c.check(ctx, "record"); err != nil {
+		return ivr.Recording{}, err
+	}
+	name := strings.TrimSuffix(path.Base(r.Path), path.Ext(r.Path))
+	if r.Path == "" || name == "." || name == "/" {
+		name = c.newID("rec")
+	}
+	format := c.t.cfg.RecordFormat
+	terminate := "none"
+	switch {
+	case r.Terminator == "#" || r.Terminator == "*":
+		terminate = r.Terminator
+	case r.Terminator != "":
+		terminate = "any"
+	}
+	h, err := c.t.rest.Channel().StageRecord(c.key(), name, &ari.RecordingOptions{Format: format,
+		MaxDuration: r.Max, MaxSilence: r.Silence, Exists: "overwrite", Beep: r.Beep, Terminate: terminate})
+	if err != nil {
+		return ivr.Recording{}, err
+	}
+	sub := c.t.bus.Subscribe(c.t.key(ari.LiveRecordingKey, name), ari.Events.RecordingFinished, ari.Events.RecordingFailed)
+	defer sub.Cancel()
+	c.mu.Lock()
+	before := len(c.digits)
+	c.mu.Unlock()
+	start := c.t.clk.Now()
+	if err := c.t.do(ctx, "record", h.Exec); err != nil {
+		return ivr.Recording{}, c.fail(ctx, "record", err)
+	}
+	var backstop <-chan time.Time
+	if r.Max > 0 {
+		tm := c.t.clk.NewTimer(r.Max + recordGrace)
+		defer tm.Stop()
+		backstop = tm.C()
+	}
+	rec := ivr.Recording{Path: name + "." + format}
+	stopByUs := func() {
+		sctx, cancel := c.t.detached()
+		defer cancel()
+		_ = c.t.do(sctx, "stop recording", func() error {
+			return c.t.rest.LiveRecording().Stop(c.t.key(ari.LiveRecordingKey, name))
+		})
+	}
+	for {
+		select {
+		case e, ok := <-sub.Events():
+			if !ok {
+				rec.Stop = "hangup"
+				return rec, nil
+			}
+			rec.Duration = c.t.clk.Now().Sub(start)
+			if f, ok := e.(*ari.RecordingFinished); ok && f.Recording.Duration > 0 {
+				rec.Duration = time.Duration(f.Recording.Duration)
+			}
+			if _, failed := e.(*ari.RecordingFailed); failed {
+				return rec, &RequestError{Op: "record", Err: errRecordingFailed}
+			}
+			rec.Stop = c.recordStop(r, rec.Duration, before)
+			return rec, nil
+		case <-backstop:
+			stopByUs()
+			backstop = nil
+		case <-c.done:
+			rec.Duration = c.t.clk.Now().Sub(start)
+			rec.Stop = "hangup"
+			return rec, nil
+		case <-ctx.Done():
+			stopByUs()
+			return rec, ctx.Err()
+		}
+	}
+}
+
+// recordStop says why a recording ended. A terminating key pressed during
+// the recording is consumed: it belonged to the recording, not to the next
+// menu.
+func (c *call) recordStop(r ivr.Record, d time.Duration, before int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := before; i < len(c.digits); i++ {
+		if r.Terminator != "" && strings.ContainsRune(r.Terminator, c.digits[i]) {
+			c.digits = append(c.digits[:i], c.digits[i+1:]...)
+			return "terminator"
+		}
+	}
+	if r.Max > 0 && d >= r.Max-time.Second {
+		return "max"
+	}
+	if r.Silence > 0 {
+		return "silence"
+	}
+	return "max"
+}
+
+// Hold plays music on hold (channels/{id}/moh) until ctx ends, then stops
+// it and returns nil; it returns ErrHangup if the caller leaves first.
+func (c *call) Hold(ctx context.Context, music ivr.Playback) error {
+	if err := c.check(ctx, "hold"); err != nil {
+		return err
+	}
+	class := c.t.cfg.MusicClass
+	if err := c.t.do(ctx, "moh", func() error { return c.t.rest.Channel().MOH(c.key(), class) }); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return c.fail(ctx, "hold", err)
+	}
+	select {
+	case <-c.done:
+		return c.hangupErr("hold")
+	case <-ctx.Done():
+		sctx, cancel := c.t.detached()
+		defer cancel()
+		_ = c.t.do(sctx, "stop moh", func() error { return c.t.rest.Channel().StopMOH(c.key()) })
+		return nil
+	}
+}
+
+// playRecovery tells a re-adopted caller what happened, best effort.
+func (c *call) playRecovery() {
+	ctx, cancel := context.WithTimeout(c.ctx, time.Minute)
+	defer cancel()
+	sctx, scancel := c.t.detached()
+	_ = c.t.do(sctx, "stop moh", func() error { return c.t.rest.Channel().StopMOH(c.key()) })
+	scancel()
+	if c.t.cfg.RecoveryPrompt == "none" {
+		return
+	}
+	if _, err := c.playOne(ctx, mediaURI(c.t.cfg.RecoveryPrompt), false); err != nil {
+		c.log.Warn("ari: recovery prompt", "err", err)
+	}
+}
