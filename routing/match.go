@@ -69,10 +69,9 @@ func (a *ACD) settle(ctx context.Context, ags ...*agent) {
 	}
 }
 
-// matchAgent offers the best waiting call among all the agent's pools —
+// matchAgent offers the agent the best waiting call among all its pools —
 // highest priority, then longest waiting — so an agent in several groups
-// serves them fairly. The offer goes to the head of that call's pool by
-// its strategy, which is normally this agent.
+// serves them fairly.
 func (a *ACD) matchAgent(ctx context.Context, ag *agent) {
 	for ag.available {
 		var best *entry
@@ -86,7 +85,7 @@ func (a *ACD) matchAgent(ctx context.Context, ag *agent) {
 		if best == nil {
 			return
 		}
-		a.offer(ctx, best)
+		a.offer(ctx, best, ag)
 	}
 }
 
@@ -98,18 +97,21 @@ func (a *ACD) matchCall(ctx context.Context, t *Ticket) {
 	}
 	for _, e := range t.entries {
 		if len(e.pool.agents) > 0 {
-			a.offer(ctx, e)
+			a.offer(ctx, e, nil)
 			return
 		}
 	}
 }
 
-// offer reserves agents of e's pool for e's call: the head by strategy, or
-// every free agent for ring_all.
-func (a *ACD) offer(ctx context.Context, e *entry) {
+// offer reserves agents of e's pool for e's call: only, when an agent is
+// looking for a call; else the head by strategy, or every free agent for
+// ring_all.
+func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	t, p, g := e.t, e.pool, e.group
 	var agents []*agent
-	if p.strategy == RingAll {
+	if only != nil {
+		agents = []*agent{only}
+	} else if p.strategy == RingAll {
 		agents = make([]*agent, len(p.agents))
 		for i, m := range p.agents {
 			agents[i] = m.ag

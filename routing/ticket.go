@@ -478,12 +478,15 @@ func (a *ACD) missed(ctx context.Context, t *Ticket, misses map[string]string) {
 	}
 	if t.timedOut {
 		a.leave(ctx, t, TimedOut)
-	} else {
-		a.enterLines(t) // same keys: the same place as before
-		a.touchGroup(t.group)
-		a.matchCall(ctx, t)
+		a.settle(ctx, off.agents...)
+		return
 	}
+	a.enterLines(t) // same keys: the same place as before
+	a.touchGroup(t.group)
+	// Agents released without a miss look first, among all their lines, so
+	// the returning call does not jump a longer-waiting one of theirs.
 	a.settle(ctx, off.agents...)
+	a.matchCall(ctx, t)
 }
 
 // Abandon reports that the caller hung up while waiting or ringing.
