@@ -1,0 +1,109 @@
+package ivr_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/flows"
+	"github.com/switchboard-cc/switchboard/hours"
+	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+)
+
+// Monday 2026-11-23 10:00 in Shanghai: the office is open.
+var mondayMorning = time.Date(2026, 11, 23, 10, 0, 0, 0, shanghai())
+
+func shanghai() *time.Location {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// office is the heating hotline's calendar: Mon-Fri 08-18, Sat 09-17, with
+// National Day as a holiday.
+func office(t testing.TB) *hours.Calendar {
+	t.Helper()
+	weekday := []hours.Range{{Start: 8 * 3600, End: 18 * 3600}}
+	cal, err := hours.New(hours.Spec{
+		Name:     "office",
+		Location: shanghai(),
+		Weekly: map[time.Weekday][]hours.Range{
+			time.Monday: weekday, time.Tuesday: weekday, time.Wednesday: weekday,
+			time.Thursday: weekday, time.Friday: weekday,
+			time.Saturday: {{Start: 9 * 3600, End: 17 * 3600}},
+		},
+		Holidays: []hours.Holiday{{Date: hours.Date{Year: 2026, Month: time.October, Day: 1}, Name: "National Day"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cal
+}
+
+type lookupFunc func(ctx context.Context, req ivr.LookupRequest) (map[string]string, error)
+
+func (f lookupFunc) Lookup(ctx context.Context, req ivr.LookupRequest) (map[string]string, error) {
+	return f(ctx, req)
+}
+
+// world is everything one engine test runs in.
+type world struct {
+	at       time.Time
+	catalog  *flows.Catalog
+	script   []ivrtest.Step
+	agents   map[string]ivrtest.Agent
+	groups   map[string]ivrtest.Queue
+	lookup   ivr.Lookuper
+	transfer error
+	maxSteps int
+	to       string
+}
+
+type result struct {
+	out    ivr.Outcome
+	call   *ivrtest.Call
+	events *ivrtest.Recorder
+	router *ivrtest.Router
+}
+
+// run runs one call through the engine on a virtual clock that moves on
+// whenever everything waits.
+func (w world) run(t *testing.T) result {
+	t.Helper()
+	at := w.at
+	if at.IsZero() {
+		at = mondayMorning
+	}
+	clk := clock.NewVirtual(at)
+	rec := &ivrtest.Recorder{}
+	router := &ivrtest.Router{Clock: clk, Groups: w.groups}
+	eng, err := ivr.New(ivr.Config{MaxSteps: w.maxSteps, RecordingsDir: "/rec"}, ivr.Deps{
+		Catalog:  func() *flows.Catalog { return w.catalog },
+		Clock:    clk,
+		Events:   rec,
+		Router:   router,
+		Lookuper: w.lookup,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := w.to
+	if to == "" {
+		to = "100"
+	}
+	call := ivrtest.NewCall(ivrtest.Config{ID: "c1", From: "5551234", To: to, Clock: clk, Script: w.script, Agents: w.agents, TransferErr: w.transfer})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go clk.AutoAdvance(ctx, 2*time.Millisecond)
+	out := eng.Run(ctx, call)
+	if ctx.Err() != nil {
+		t.Fatalf("run did not finish: %v", ctx.Err())
+	}
+	return result{out: out, call: call, events: rec, router: router}
+}
+
+func input(keys string) ivrtest.Step { return ivrtest.Step{Keys: keys} }

@@ -1,0 +1,224 @@
+package ivr
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/flows"
+)
+
+// run is one call's walk through the graph. It lives as long as Engine.Run
+// and is touched by the Run goroutine only, except where queue.go says so.
+type run struct {
+	e       *Engine
+	call    Call
+	catalog *flows.Catalog
+	flow    *flows.Flow
+	node    *flows.Node
+	vars    vars
+	log     *slog.Logger
+
+	steps     int // transitions in total
+	sinceUser int // transitions since the last caller input
+	lastBy    string
+	records   map[string]int // record node ID -> times recorded, for unique paths
+}
+
+// ending stops the walk with an outcome; node handlers return it as error.
+type ending struct{ out Outcome }
+
+func (e *ending) Error() string { return "call ends: " + e.out.Reason }
+
+// finish ends the walk: the engine hangs up with cause "normal".
+func (r *run) finish(res Result, reason string) error {
+	by := BySystem
+	if r.lastBy == ByAgent && reason == ReasonEndOfFlow {
+		by, reason = ByAgent, ReasonAgentHangup
+	}
+	return &ending{Outcome{Result: res, Reason: reason, By: by, Cause: "normal"}}
+}
+
+// input records caller input, which resets the loop guard.
+func (r *run) input() { r.sinceUser = 0 }
+
+// Run answers call, runs the flow its dialed number selects until the call
+// ends, and returns how it ended. It returns when the caller hangs up (at
+// once, whatever the node), when the flow ends, or when ctx ends. The
+// caller of Run owns call; Run hangs it up unless the caller is gone, it
+// was transferred, or a hangup node asked to Continue.
+func (e *Engine) Run(ctx context.Context, call Call) Outcome {
+	r := &run{e: e, call: call, catalog: e.catalog()}
+	r.log = e.log.With("call_id", call.ID())
+	if r.catalog != nil {
+		r.flow = r.catalog.ByNumber[call.To()]
+	}
+	r.vars.init(call, r.flow)
+	flowName := ""
+	if r.flow != nil {
+		flowName = r.flow.Name
+		r.log = r.log.With("flow", flowName)
+	}
+	transport := ""
+	if t, ok := call.(interface{ Transport() string }); ok {
+		transport = t.Transport()
+	}
+	r.emit(ctx, events.CallStart, "", map[string]string{
+		"from": call.From(), "to": call.To(), "flow": flowName, "transport": transport,
+	})
+	if r.flow == nil {
+		out := Outcome{Result: Failed, Reason: ReasonNoFlow, By: BySystem, Cause: "unallocated",
+			Err: fmt.Errorf("no flow for number %q", call.To())}
+		return r.end(ctx, out)
+	}
+
+	// The run's context ends when the caller hangs up, so lookups and the
+	// router stop waiting at once too.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-call.Done():
+			cancel(ErrHangup)
+		case <-ctx.Done():
+		}
+	}()
+
+	if err := call.Answer(ctx); err != nil {
+		return r.end(ctx, r.outcomeOf(ctx, err))
+	}
+	return r.end(ctx, r.walk(ctx, r.flow.Start))
+}
+
+// walk runs nodes from start until one ends the call.
+func (r *run) walk(ctx context.Context, n *flows.Node) Outcome {
+	for {
+		if n == nil {
+			return r.outcomeOf(ctx, r.finish(Completed, ReasonEndOfFlow))
+		}
+		r.node = n
+		r.steps++
+		r.sinceUser++
+		if r.sinceUser > r.e.cfg.MaxSteps {
+			r.log.Warn("loop guard stopped the call", "node", n.ID, "steps", r.sinceUser)
+			return Outcome{Result: Failed, Reason: ReasonLoopGuard, By: BySystem, Cause: "failure",
+				Err: fmt.Errorf("%d node transitions without caller input", r.sinceUser-1)}
+		}
+		select {
+		case <-r.call.Done():
+			return r.outcomeOf(ctx, ErrHangup)
+		default:
+		}
+		r.emit(ctx, events.IVRNode, n.ID, r.e.data.node(r.flow.Name, n.Type))
+		next, err := r.exec(ctx, n)
+		if err != nil {
+			return r.outcomeOf(ctx, err)
+		}
+		n = next
+	}
+}
+
+// exec dispatches on the node type: the closed set of flows.Types, one
+// handler per file.
+func (r *run) exec(ctx context.Context, n *flows.Node) (*flows.Node, error) {
+	switch n.Type {
+	case flows.Play:
+		return r.play(ctx, n)
+	case flows.Menu:
+		return r.menu(ctx, n)
+	case flows.Input:
+		return r.inputNode(ctx, n)
+	case flows.Hours:
+		return r.hours(ctx, n)
+	case flows.Switch:
+		return r.switchNode(ctx, n)
+	case flows.Set:
+		return r.set(ctx, n)
+	case flows.Queue:
+		return r.queue(ctx, n)
+	case flows.Transfer:
+		return r.transfer(ctx, n)
+	case flows.Record:
+		return r.record(ctx, n)
+	case flows.Callback:
+		return r.callback(ctx, n)
+	case flows.Lookup:
+		return r.lookup(ctx, n)
+	case flows.Goto:
+		return r.gotoNode(ctx, n)
+	case flows.Hangup:
+		return r.hangup(ctx, n)
+	}
+	return nil, fmt.Errorf("node %s: unknown type %q", n.ID, n.Type)
+}
+
+// outcomeOf turns the error that stopped the walk into an Outcome.
+func (r *run) outcomeOf(ctx context.Context, err error) Outcome {
+	var end *ending
+	switch {
+	case errors.As(err, &end):
+		return end.out
+	case r.callerGone(ctx, err):
+		return Outcome{Result: CallerHangup, Reason: ReasonCallerHangup, By: ByCaller}
+	case ctx.Err() != nil:
+		return Outcome{Result: Failed, Reason: ReasonShutdown, By: BySystem, Cause: "normal", Err: context.Cause(ctx)}
+	}
+	return Outcome{Result: Failed, Reason: ReasonCallError, By: BySystem, Cause: "failure", Err: err}
+}
+
+// callerGone reports whether err (or the call's state) says the caller hung up.
+func (r *run) callerGone(ctx context.Context, err error) bool {
+	if errors.Is(err, ErrHangup) || errors.Is(context.Cause(ctx), ErrHangup) {
+		return true
+	}
+	select {
+	case <-r.call.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// end hangs the call up when that is the engine's job, records call.end and
+// returns the completed outcome.
+func (r *run) end(ctx context.Context, out Outcome) Outcome {
+	out.Steps = r.steps
+	if r.flow != nil {
+		out.Flow = r.flow.Name
+	}
+	if r.node != nil {
+		out.LastNode = r.node.ID
+	}
+	if out.Result == CallerHangup || out.Result == Transferred || out.Continue {
+		out.Cause = ""
+	} else if out.Cause != "" {
+		// ctx may be the reason we are here (shutdown): tell the far end anyway.
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
+		err := r.call.Hangup(hctx, out.Cause)
+		cancel()
+		if err != nil && !errors.Is(err, ErrHangup) {
+			r.log.Warn("hangup failed", "err", err)
+		}
+	}
+	data := map[string]string{"by": out.By, "reason": out.Reason, "result": string(out.Result), "flow": out.Flow}
+	if out.Continue {
+		data["continue"] = "1"
+	}
+	r.emit(context.WithoutCancel(ctx), events.CallEnd, out.LastNode, data)
+	if out.Err != nil {
+		r.log.Info("call ended", "result", out.Result, "reason", out.Reason, "node", out.LastNode, "err", out.Err)
+	}
+	return out
+}
+
+func (r *run) emit(ctx context.Context, t events.Type, node string, data map[string]string) {
+	r.e.sink.Emit(ctx, events.Event{
+		Time:   r.e.clock.Now().UTC(),
+		CallID: r.call.ID(),
+		Type:   t,
+		Node:   node,
+		Data:   data,
+	})
+}

@@ -1,0 +1,74 @@
+package ivr
+
+import (
+	"strings"
+
+	"github.com/switchboard-cc/switchboard/flows"
+)
+
+// Built-in variables every flow can read.
+const (
+	VarCaller   = "caller"   // the caller's number
+	VarDialed   = "dialed"   // the dialed number
+	VarCallID   = "call_id"  // the call's ID
+	VarFlow     = "flow"     // the flow being run (goto changes it)
+	VarLanguage = "language" // the prompt set; a set node may change it
+)
+
+// vars is a call's variables. Get is a map read, so rendering templates
+// allocates nothing beyond the rendered string itself (nothing at all for a
+// static template).
+type vars struct{ m map[string]string }
+
+var _ flows.Vars = (*vars)(nil)
+
+func (v *vars) init(call Call, f *flows.Flow) {
+	v.m = make(map[string]string, 16)
+	if f != nil {
+		for k, val := range f.Vars {
+			v.m[k] = val
+		}
+		v.m[VarFlow] = f.Name
+		v.m[VarLanguage] = f.Language
+	}
+	v.m[VarCaller] = call.From()
+	v.m[VarDialed] = call.To()
+	v.m[VarCallID] = call.ID()
+}
+
+func (v *vars) Get(name string) (string, bool) {
+	val, ok := v.m[name]
+	return val, ok
+}
+
+func (v *vars) Set(name, value string) { v.m[name] = value }
+
+func (v *vars) language() string { return v.m[VarLanguage] }
+
+// enterFlow switches to f after a goto: the flow variable changes, f's
+// initial variables fill in names not set yet, and the language the caller
+// chose is kept.
+func (v *vars) enterFlow(f *flows.Flow) {
+	v.m[VarFlow] = f.Name
+	for k, val := range f.Vars {
+		if _, ok := v.m[k]; !ok {
+			v.m[k] = val
+		}
+	}
+	if v.m[VarLanguage] == "" {
+		v.m[VarLanguage] = f.Language
+	}
+}
+
+// setPrefixed replaces every variable under prefix+"." with fields.
+func (v *vars) setPrefixed(prefix string, fields map[string]string) {
+	dot := prefix + "."
+	for k := range v.m {
+		if strings.HasPrefix(k, dot) {
+			delete(v.m, k)
+		}
+	}
+	for k, val := range fields {
+		v.m[dot+k] = val
+	}
+}
