@@ -32,7 +32,7 @@ type env struct {
 	t       *testing.T
 	srv     *Server
 	hs      *httptest.Server
-	clock   *clock.Virtual
+	clock   *clock.Virtual // nil when the env runs on the real clock
 	center  *fakeCenter
 	reports *fakeReports
 	flows   *fakeFlows
@@ -40,12 +40,22 @@ type env struct {
 
 type envOption func(*Config, *Deps)
 
+// newEnv runs the server on virtual time starting at testStart.
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	vc := clock.NewVirtual(testStart)
-	e := &env{t: t, clock: vc, center: newFakeCenter(vc), reports: &fakeReports{}, flows: &fakeFlows{}}
+	e := newEnvWithClock(t, vc, opts...)
+	e.clock = vc
+	return e
+}
+
+// newEnvWithClock runs the server and its fakes on c (the browser test uses
+// the real clock: the page ticks in real time).
+func newEnvWithClock(t *testing.T, c clock.Clock, opts ...envOption) *env {
+	t.Helper()
+	e := &env{t: t, center: newFakeCenter(c), reports: &fakeReports{}, flows: &fakeFlows{}}
 	cfg := Config{
-		Token: testToken, Clock: vc, Location: testZone,
+		Token: testToken, Clock: c, Location: testZone,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	deps := Deps{Agents: e.center, Queues: e.center, Calls: e.center, Reports: e.reports, Flows: e.flows, Updates: e.center.notify}

@@ -82,11 +82,10 @@ function renderTiles(queues, nowMs) {
       el('dl', {},
         el('dt', { text: 'Longest wait' }), el('dd', {}, longest),
         el('dt', { text: 'Ready agents' }), el('dd', { class: 'ready', text: String(q.agents_ready) }),
-        el('dt', { text: `Service level (${q.service_level_target.percent}/${q.service_level_target.threshold_seconds})` }),
+        el('dt', { text: `Service level ${q.service_level_target.percent}/${q.service_level_target.threshold_seconds}` }),
         el('dd', { class: `sl ${slClass}`, text: fmtPct(q.service_level_today) }),
-        el('dt', { text: 'AHT' }), el('dd', { class: 'aht', text: fmtDuration(q.aht_seconds_today) }),
-        el('dt', { text: 'Offered / answered / abandoned' }),
-        el('dd', { text: `${q.offered_today} / ${q.answered_today} / ${q.abandoned_today}` })));
+        el('dt', { text: 'AHT' }), el('dd', { class: 'aht', text: fmtDuration(q.aht_seconds_today) })),
+      el('p', { class: 'today', text: `Today: ${q.offered_today} offered · ${q.answered_today} answered · ${q.abandoned_today} abandoned` }));
   }));
   const targets = queues.map((q) => q.service_level_target.percent / 100).filter((t) => t > 0);
   if (targets.length) board.slTarget = Math.max(...targets);
@@ -99,7 +98,13 @@ function renderAgents(agents) {
   for (const a of agents) counts[a.state] = (counts[a.state] || 0) + 1;
   $('#agent-summary').textContent = Object.entries(counts).map(([s, n]) => `${n} ${STATE_LABELS[s] || s}`).join(' · ');
   if (agents.length === 0) { body.replaceChildren(el('tr', {}, el('td', { colspan: 6, class: 'empty', text: 'No agents.' }))); return; }
+  // Rows are reused while their agent is unchanged, so a button the
+  // supervisor is about to press is not swapped out under the pointer.
+  const old = new Map([...body.querySelectorAll('tr[data-agent]')].map((r) => [r.dataset.agent, r]));
   body.replaceChildren(...agents.map((a) => {
+    const key = JSON.stringify([a.name, a.state, a.reason, a.since, a.call_id, a.logout_pending]);
+    const prev = old.get(a.id);
+    if (prev && prev.dataset.key === key) return prev;
     const actions = el('td', { class: 'actions' });
     if (a.state !== 'logged_out') {
       if (a.state !== 'not_ready') {
@@ -107,7 +112,7 @@ function renderAgents(agents) {
       }
       actions.append(el('button', { type: 'button', class: 'danger', 'data-action': 'logout', text: 'Log out', onclick: () => supervise(a, 'logout') }));
     }
-    return el('tr', { 'data-agent': a.id },
+    return el('tr', { 'data-agent': a.id, 'data-key': key },
       el('td', {}, el('strong', { text: a.name || a.id }), el('span', { class: 'muted', text: ` ${a.id}` })),
       el('td', {}, el('span', { class: `badge state st-${a.state}`, 'data-state': a.state, text: STATE_LABELS[a.state] || a.state }),
         a.logout_pending ? el('span', { class: 'pending', text: 'logout pending' }) : null),
@@ -159,7 +164,8 @@ function frame(root, yMax, yFmt) {
     root.append(svg('text', { x: CH.left - 4, y: y(v) + 3, 'text-anchor': 'end' }, yFmt(v)));
   }
   for (let hr = 0; hr <= 24; hr += 3) {
-    root.append(svg('text', { x: x(hr * 2), y: CH.h - 6, 'text-anchor': 'middle' }, `${String(hr).padStart(2, '0')}h`));
+    const anchor = hr === 0 ? 'start' : hr === 24 ? 'end' : 'middle';
+    root.append(svg('text', { x: x(hr * 2), y: CH.h - 6, 'text-anchor': anchor }, `${String(hr).padStart(2, '0')}h`));
   }
   return { x, y, slotW: plotW / CH.slots, base: CH.top + plotH };
 }
@@ -198,7 +204,7 @@ function renderCharts(c) {
 
   const ahts = rows.filter((r) => r.aht_seconds !== null);
   const ahtMax = Math.max(60, ...ahts.map((r) => r.aht_seconds));
-  const ahtTop = Math.ceil(ahtMax / 60) * 60;
+  const ahtTop = Math.ceil(ahtMax / 240) * 240; // ticks on whole minutes
   const aht = $('#chart-aht');
   f = frame(aht, ahtTop, (v) => fmtDuration(v));
   for (const r of ahts) {
