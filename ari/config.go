@@ -156,3 +156,10 @@ func mediaURI(v string) string {
 	}
 	return "sound:" + v
 }
+
+func (c Config) appName() string {
+	if c.Application == "" {
+		return DefaultApplication
+	}
+	return c.Application
+}

@@ -451,8 +451,10 @@ func (s *Server) continueDialplan(v, p map[string]string) (int, any, *apiError) 
 	if p["extension"] != "" {
 		ext = p["extension"]
 	}
-	if p["priority"] != "" {
+	if p["priority"] != "" && p["priority"] != "0" {
 		prio = p["priority"]
+	} else if p["context"] != "" || p["extension"] != "" {
+		prio = "1"
 	} else if p["label"] != "" {
 		prio = p["label"]
 	}

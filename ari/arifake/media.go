@@ -132,7 +132,11 @@ func (s *Server) startPlaybackLocked(app, target, id string, p map[string]string
 	if s.playbacks[id] != nil {
 		return 0, nil, errf(409, "Playback with the same id already exists")
 	}
-	pb := &playback{ID: id, media: strings.Split(p["media"], ","), target: target, app: app, state: "queued"}
+	media := strings.Split(p["media"], ",")
+	if fromJSONString(p, "media") {
+		media = []string{p["media"]} // a JSON string is one item, commas and all
+	}
+	pb := &playback{ID: id, media: media, target: target, app: app, state: "queued"}
 	s.playbacks[id] = pb
 	resp := pb.json()
 	s.beginItemLocked(pb)

@@ -196,6 +196,21 @@ func errf(status int, format string, args ...any) *apiError {
 	return &apiError{status: status, key: "message", msg: fmt.Sprintf(format, args...)}
 }
 
+// jsonKeys is the params entry listing the keys that came in a JSON body
+// as strings.
+const jsonKeys = "\x00json"
+
+// fromJSONString reports whether key came in the JSON body as a single
+// string: Asterisk does not split such a value on commas.
+func fromJSONString(p map[string]string, key string) bool {
+	for _, k := range strings.Split(p[jsonKeys], ",") {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
 // params merges the query string and a JSON object body, as Asterisk does.
 // Non-string JSON values are turned into their text; "variables" keeps its
 // object in the returned map under that key, encoded as JSON.
@@ -214,10 +229,17 @@ func parseParams(r *http.Request) (map[string]string, *apiError) {
 	if err := json.Unmarshal(body, &obj); err != nil {
 		return nil, errf(400, "Error parsing request body")
 	}
+	var fromJSON []string
 	for k, raw := range obj {
 		var str string
 		if json.Unmarshal(raw, &str) == nil {
+			fromJSON = append(fromJSON, k)
 			p[k] = str
+			continue
+		}
+		var list []string
+		if json.Unmarshal(raw, &list) == nil {
+			p[k] = strings.Join(list, ",")
 			continue
 		}
 		if k == "variables" {
@@ -238,6 +260,7 @@ func parseParams(r *http.Request) (map[string]string, *apiError) {
 			p[k] = string(raw)
 		}
 	}
+	p[jsonKeys] = strings.Join(fromJSON, ",")
 	return p, nil
 }
 
