@@ -231,6 +231,9 @@ func (w *Writer) Flush(ctx context.Context) error {
 		select {
 		case <-progress:
 		case <-ctx.Done():
+			w.mu.Lock()
+			lastErr = w.lastErr
+			w.mu.Unlock()
 			if lastErr != nil {
 				return fmt.Errorf("flush: %w (%w)", context.Cause(ctx), lastErr)
 			}
