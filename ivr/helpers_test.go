@@ -61,6 +61,7 @@ type world struct {
 	transfer error
 	maxSteps int
 	to       string
+	onCall   func(*ivrtest.Call)
 }
 
 type result struct {
@@ -96,6 +97,9 @@ func (w world) run(t *testing.T) result {
 		to = "100"
 	}
 	call := ivrtest.NewCall(ivrtest.Config{ID: "c1", From: "5551234", To: to, Clock: clk, Script: w.script, Agents: w.agents, TransferErr: w.transfer})
+	if w.onCall != nil {
+		w.onCall(call)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	go clk.AutoAdvance(ctx, 2*time.Millisecond)

@@ -32,7 +32,7 @@ func menuFlow(b *Builder, onFail string) {
 		Options: map[string]*flows.Node{"1": b.Ref("one"), "2": b.Ref("two")},
 		Timeout: 5 * time.Second, Retries: 2,
 		Invalid: P("invalid_option"), NoInput: P("no_input"),
-		OnFail:  b.Ref(onFail),
+		OnFail: b.Ref(onFail),
 	})
 	b.Node("one", "end", &flows.PlaySpec{Prompts: P("chose_one"), Barge: true})
 	b.Node("two", "end", &flows.PlaySpec{Prompts: P("chose_two"), Barge: true})

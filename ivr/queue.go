@@ -108,8 +108,12 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		r.lastBy = by
 		r.input()
+		if n.Next == nil {
+			// The conversation was the end of the flow: whoever hung up
+			// on the agent's side ended the call.
+			return nil, &ending{Outcome{Result: Completed, Reason: ReasonAgentHangup, By: by, Cause: "normal"}}
+		}
 		return n.Next, nil
 	}
 }

@@ -21,9 +21,8 @@ type run struct {
 	vars    vars
 	log     *slog.Logger
 
-	steps     int // transitions in total
-	sinceUser int // transitions since the last caller input
-	lastBy    string
+	steps     int            // transitions in total
+	sinceUser int            // transitions since the last caller input
 	records   map[string]int // record node ID -> times recorded, for unique paths
 }
 
@@ -34,11 +33,7 @@ func (e *ending) Error() string { return "call ends: " + e.out.Reason }
 
 // finish ends the walk: the engine hangs up with cause "normal".
 func (r *run) finish(res Result, reason string) error {
-	by := BySystem
-	if r.lastBy == ByAgent && reason == ReasonEndOfFlow {
-		by, reason = ByAgent, ReasonAgentHangup
-	}
-	return &ending{Outcome{Result: res, Reason: reason, By: by, Cause: "normal"}}
+	return &ending{Outcome{Result: res, Reason: reason, By: BySystem, Cause: "normal"}}
 }
 
 // input records caller input, which resets the loop guard.

@@ -25,11 +25,11 @@ var _ flows.Vars = (*vars)(nil)
 func (v *vars) init(call Call, f *flows.Flow) {
 	v.m = make(map[string]string, 16)
 	if f != nil {
+		v.m[VarLanguage] = f.Language
 		for k, val := range f.Vars {
 			v.m[k] = val
 		}
 		v.m[VarFlow] = f.Name
-		v.m[VarLanguage] = f.Language
 	}
 	v.m[VarCaller] = call.From()
 	v.m[VarDialed] = call.To()
