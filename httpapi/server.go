@@ -38,6 +38,10 @@ const (
 	maxBodyBytes = 64 << 10
 )
 
+// DefaultNotReadyReasons are offered on the wallboard when the host gives
+// none: the common codes every ACD configuration accepts.
+var DefaultNotReadyReasons = []string{"break", "lunch", "training", "meeting", "other"}
+
 // Config is httpapi's own configuration.
 type Config struct {
 	// Token guards every state-changing endpoint (Authorization: Bearer).
@@ -54,6 +58,11 @@ type Config struct {
 	MinPush      time.Duration // DefaultMinPush when 0
 	Heartbeat    time.Duration // DefaultHeartbeat when 0
 	ChartRefresh time.Duration // DefaultChartRefresh when 0
+
+	// NotReadyReasons are the reason codes the wallboard offers a supervisor
+	// for not-ready (the ACD's accepted codes); DefaultNotReadyReasons when
+	// empty. The ACD still decides: an unknown code is a 400.
+	NotReadyReasons []string
 
 	// Collectors are extra Prometheus collectors served at /metrics (the
 	// event store's, the SIP stack's). A collector already registered is
@@ -111,6 +120,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.ChartRefresh <= 0 {
 		cfg.ChartRefresh = DefaultChartRefresh
+	}
+	if len(cfg.NotReadyReasons) == 0 {
+		cfg.NotReadyReasons = DefaultNotReadyReasons
 	}
 	s := &Server{
 		cfg:   cfg,

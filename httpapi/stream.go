@@ -21,6 +21,15 @@ type boardState struct {
 	Errors []string    `json:"errors,omitempty"`
 }
 
+// boardConfig is the "config" event, sent once per connection: what the
+// page needs to offer the supervisor's actions.
+type boardConfig struct {
+	NotReadyReasons []string `json:"not_ready_reasons"`
+	// ActionsEnabled is false when the server has no token: the page then
+	// hides the supervisor's buttons instead of failing on each one.
+	ActionsEnabled bool `json:"actions_enabled"`
+}
+
 // boardCharts is the "intervals" event: today's half-hours.
 type boardCharts struct {
 	Date      string         `json:"date"`
@@ -71,7 +80,7 @@ func (s *Server) charts(ctx context.Context) boardCharts {
 }
 
 // stream is GET /api/events/stream: server-sent events for the wallboard.
-// It sends "state" at once, again after every change (at most once per
+// It sends "config" once, "state" at once, again after every change (at most once per
 // MinPush) and at least every Heartbeat; "intervals" at once and every
 // ChartRefresh. It ends when the client goes, the server's context ends, or
 // Close is called.
@@ -110,7 +119,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return
 	}
-	if !send("state", s.snapshot(ctx)) || !send("intervals", s.charts(ctx)) {
+	cfg := boardConfig{NotReadyReasons: s.cfg.NotReadyReasons, ActionsEnabled: s.tokenHash != nil}
+	if !send("config", cfg) || !send("state", s.snapshot(ctx)) || !send("intervals", s.charts(ctx)) {
 		return
 	}
 	lastPush := s.clock.Now()

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 type sseEvent struct {
@@ -64,11 +66,34 @@ func nextEvent(t *testing.T, events <-chan sseEvent, want string) sseEvent {
 		if ev.name != want {
 			t.Fatalf("event %q (%s); want %q", ev.name, ev.data, want)
 		}
+		checkEventSchema(t, ev)
 		return ev
 	case <-time.After(5 * time.Second):
 		t.Fatalf("no %q event within 5 s", want)
 	}
 	return sseEvent{}
+}
+
+// checkEventSchema validates an event's data against the schema
+// openapi.json names for it.
+func checkEventSchema(t *testing.T, ev sseEvent) {
+	t.Helper()
+	schema := map[string]string{"config": "BoardConfig", "state": "BoardState", "intervals": "BoardCharts"}[ev.name]
+	if schema == "" {
+		t.Fatalf("event %q is not documented in openapi.json", ev.name)
+	}
+	_, c := loadOpenAPI(t)
+	sch, err := c.Compile(openAPIURL + "#/components/schemas/" + schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(ev.data))
+	if err != nil {
+		t.Fatalf("event %q data is not JSON: %v", ev.name, err)
+	}
+	if err := sch.Validate(inst); err != nil {
+		t.Fatalf("event %q does not match %s:\n%v\ndata: %s", ev.name, schema, err, ev.data)
+	}
 }
 
 func noEventYet(t *testing.T, events <-chan sseEvent) {
@@ -111,6 +136,13 @@ func TestStreamPushesChangesThrottled(t *testing.T) {
 	e := newEnv(t)
 	events := openStream(t, e)
 
+	var cfg boardConfig
+	if err := json.Unmarshal([]byte(nextEvent(t, events, "config").data), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ActionsEnabled || strings.Join(cfg.NotReadyReasons, ",") != strings.Join(DefaultNotReadyReasons, ",") {
+		t.Errorf("config = %+v; want actions enabled and the default reasons", cfg)
+	}
 	st := decodeState(t, nextEvent(t, events, "state"))
 	if len(st.Agents) != 3 || len(st.Queues) != 2 || len(st.Calls) != 1 || !st.Now.Equal(testStart) {
 		t.Fatalf("first state = %+v; want 3 agents, 2 queues, 1 call at the start time", st)
@@ -177,6 +209,7 @@ func awaitState(t *testing.T, e *env, events <-chan sseEvent, ok func(boardState
 			if ev.name != "state" {
 				continue
 			}
+			checkEventSchema(t, ev)
 			if st := decodeState(t, ev); ok(st) {
 				return st
 			}
@@ -191,6 +224,7 @@ func awaitState(t *testing.T, e *env, events <-chan sseEvent, ok func(boardState
 func TestStreamHeartbeatAndChartRefresh(t *testing.T) {
 	e := newEnv(t)
 	events := openStream(t, e)
+	nextEvent(t, events, "config")
 	nextEvent(t, events, "state")
 	nextEvent(t, events, "intervals")
 	waitTimers(t, e, 2)
@@ -220,15 +254,28 @@ func TestStreamReportsSourceErrors(t *testing.T) {
 	e := newEnv(t)
 	e.center.fail = context.DeadlineExceeded
 	events := openStream(t, e)
+	nextEvent(t, events, "config")
 	st := decodeState(t, nextEvent(t, events, "state"))
 	if len(st.Errors) != 3 || st.Agents != nil || st.Queues != nil {
 		t.Errorf("state with failing sources = %+v; want 3 errors and null parts", st)
 	}
 }
 
+func TestStreamConfigWithoutToken(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.Token = ""; c.NotReadyReasons = []string{"break", "coaching"} })
+	var cfg boardConfig
+	if err := json.Unmarshal([]byte(nextEvent(t, openStream(t, e), "config").data), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ActionsEnabled || strings.Join(cfg.NotReadyReasons, ",") != "break,coaching" {
+		t.Errorf("config = %+v; want actions disabled, the configured reasons", cfg)
+	}
+}
+
 func TestStreamEndsOnClose(t *testing.T) {
 	e := newEnv(t)
 	events := openStream(t, e)
+	nextEvent(t, events, "config")
 	nextEvent(t, events, "state")
 	nextEvent(t, events, "intervals")
 	e.srv.Close()

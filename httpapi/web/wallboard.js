@@ -15,7 +15,11 @@ const board = {
   state: null,      // last "state" event
   charts: null,     // last "intervals" event
   slTarget: 0.8,    // drawn on the service-level chart
+  actions: true,    // false when the server has no token: no buttons
 };
+
+// Logout reasons are free text; these are only suggestions.
+const LOGOUT_REASONS = ['end of shift', 'sick', 'left early', 'system issue'];
 
 const $ = (sel, root = document) => root.querySelector(sel);
 
@@ -106,7 +110,7 @@ function renderAgents(agents) {
     const prev = old.get(a.id);
     if (prev && prev.dataset.key === key) return prev;
     const actions = el('td', { class: 'actions' });
-    if (a.state !== 'logged_out') {
+    if (board.actions && a.state !== 'logged_out') {
       if (a.state !== 'not_ready') {
         actions.append(el('button', { type: 'button', class: 'warn', 'data-action': 'not-ready', text: 'Not ready', onclick: () => supervise(a, 'not-ready') }));
       }
@@ -222,11 +226,26 @@ function renderCharts(c) {
 
 // ---- live updates ------------------------------------------------------------
 
+function fillList(id, values) {
+  $(id).replaceChildren(...values.map((v) => el('option', { value: v })));
+}
+
+function applyConfig(cfg) {
+  fillList('#reasons-not-ready', cfg.not_ready_reasons || []);
+  if (board.actions !== cfg.actions_enabled) {
+    board.actions = cfg.actions_enabled;
+    $('#supervisor').classList.toggle('hidden', !board.actions);
+    $('#agents tbody').replaceChildren(); // rebuild rows with or without buttons
+    if (board.state) renderAgents(board.state.agents);
+  }
+}
+
 function connect() {
   const conn = $('#conn');
   const es = new EventSource('/api/events/stream');
   es.addEventListener('open', () => { conn.textContent = 'live'; conn.className = 'conn conn-up'; });
   es.addEventListener('error', () => { conn.textContent = 'reconnecting…'; conn.className = 'conn conn-down'; });
+  es.addEventListener('config', (e) => applyConfig(JSON.parse(e.data)));
   es.addEventListener('state', (e) => renderState(JSON.parse(e.data)));
   es.addEventListener('intervals', (e) => renderCharts(JSON.parse(e.data)));
 }
@@ -262,7 +281,7 @@ function toast(msg, bad = false) {
 
 // ask opens the dialog with the rows it needs and resolves with the values,
 // or null when cancelled. askCreds shows the name and token rows.
-function ask({ title, text, askCreds, askReason, reasonRequired, error }) {
+function ask({ title, text, askCreds, askReason, reasonRequired, reasonList, error }) {
   const dlg = $('#dialog');
   $('#dialog-title').textContent = title;
   $('#dialog-text').textContent = text || '';
@@ -275,6 +294,7 @@ function ask({ title, text, askCreds, askReason, reasonRequired, error }) {
   $('#in-token').value = '';
   $('#in-token').required = !!askCreds;
   $('#in-reason').value = '';
+  $('#in-reason').setAttribute('list', reasonList || 'reasons-not-ready');
   $('#in-reason').required = !!(askReason && reasonRequired);
   return new Promise((resolve) => {
     const done = (v) => { dlg.removeEventListener('close', onClose); $('#dialog-cancel').onclick = null; resolve(v); };
@@ -302,6 +322,7 @@ async function supervise(agent, action) {
     title: `${label}: ${agent.name || agent.id}`,
     text: action === 'logout' ? 'A logout during a call takes effect after wrap-up.' : 'Pick or type a reason code.',
     askReason: true, reasonRequired: true,
+    reasonList: action === 'logout' ? 'reasons-logout' : 'reasons-not-ready',
   });
   if (!v) return;
   for (let attempt = 0; attempt < 2; attempt++) {
@@ -327,6 +348,7 @@ function init() {
   $('#supervisor').addEventListener('click', async () => {
     if (creds.token) { creds.clear(); toast('Signed out.'); } else if (await signIn()) toast(`Signed in as ${creds.name}.`);
   });
+  fillList('#reasons-logout', LOGOUT_REASONS);
   updateSupervisorButton();
   connect();
   setInterval(tick, 1000);
