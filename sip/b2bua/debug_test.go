@@ -1,0 +1,23 @@
+package b2bua
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+func init() {
+	if os.Getenv("SIPDEBUG") != "" {
+		sip.SetDefaultLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})))
+		sip.SIPDebug = true
+	}
+}
+
+// testLogger logs to stderr when SIPDEBUG is set, else nowhere.
+func testLogger() *slog.Logger {
+	if os.Getenv("SIPDEBUG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
