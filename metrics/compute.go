@@ -20,7 +20,51 @@ func Compute(ctx context.Context, r events.Reader, from, to time.Time, opt Optio
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Scan(ctx, from, to, func(e events.Event) error { c.Add(e); return nil }); err != nil {
+	// Reading (decoding rows) and folding run on separate goroutines,
+	// handing over batches: on two cores a million-event report takes the
+	// time of the slower half instead of the sum.
+	const batchSize = 2048
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []events.Event, 8)
+	free := make(chan []events.Event, 10)
+	scanErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		batch := make([]events.Event, 0, batchSize)
+		err := r.Scan(ctx, from, to, func(e events.Event) error {
+			batch = append(batch, e)
+			if len(batch) < batchSize {
+				return nil
+			}
+			select {
+			case batches <- batch:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case batch = <-free:
+			default:
+				batch = make([]events.Event, 0, batchSize)
+			}
+			return nil
+		})
+		if err == nil && len(batch) > 0 {
+			batches <- batch
+		}
+		scanErr <- err
+	}()
+	for batch := range batches {
+		for _, e := range batch {
+			c.Add(e)
+		}
+		clear(batch)
+		select {
+		case free <- batch[:0]:
+		default:
+		}
+	}
+	if err := <-scanErr; err != nil {
 		return nil, err
 	}
 	return c.Result(), nil

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/eventstest"
+	"github.com/switchboard-cc/switchboard/metrics"
 )
 
 // benchEvents is a realistic mix: most events carry one or two Data keys.
@@ -75,4 +77,30 @@ func BenchmarkScan(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkReport1M is `switchboard report` over a million events: scan
+// the SQLite file and compute every metric, end to end.
+func BenchmarkReport1M(b *testing.B) {
+	ctx := context.Background()
+	s := openTemp(b, Options{Synchronous: "NORMAL"})
+	evs := eventstest.Synthetic(1_000_000, t0)
+	for i := 0; i < len(evs); i += 8192 {
+		if err := s.Append(ctx, evs[i:min(i+8192, len(evs))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	evs = nil
+	b.ResetTimer()
+	for range b.N {
+		r, err := metrics.Compute(ctx, s, time.Time{}, time.Time{}, metrics.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r.Events < 1_000_000 {
+			b.Fatalf("report saw %d events", r.Events)
+		}
+		_ = r.Report(metrics.ByInterval)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/report")
 }
