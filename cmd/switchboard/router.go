@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/routing"
+)
+
+// acdRouter adapts routing.ACD to the ivr.Router the queue node consumes:
+// routing cannot import ivr (ivr imports routing), so the two meet here.
+type acdRouter struct{ acd *routing.ACD }
+
+var _ ivr.Router = acdRouter{}
+
+func (r acdRouter) Enqueue(ctx context.Context, req routing.Request) (ivr.Ticket, error) {
+	t, err := r.acd.Enqueue(ctx, req)
+	if err != nil {
+		return nil, queueErr(err)
+	}
+	return t, nil
+}
+
+func (r acdRouter) RequestCallback(ctx context.Context, req routing.Request, number string) error {
+	return queueErr(r.acd.RequestCallback(ctx, req, number))
+}
+
+// queueErr maps the ACD's "closed" to the engine's, keeping both in the chain.
+func queueErr(err error) error {
+	if err != nil && errors.Is(err, routing.ErrClosed) && !errors.Is(err, ivr.ErrQueueClosed) {
+		return fmt.Errorf("%w: %w", ivr.ErrQueueClosed, err)
+	}
+	return err
+}
