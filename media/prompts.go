@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"io/fs"
+	"math"
 	"sync"
 )
 
@@ -89,4 +90,22 @@ func EncodeClip(pcm []int16, codec Codec) Clip {
 		clip[i] = codec.Silence
 	}
 	return clip
+}
+
+var (
+	beepOnce  sync.Once
+	beepClips [2]Clip
+)
+
+// Beep is a 250 ms 1 kHz tone at -12 dBFS, the record node's "speak now".
+func Beep(codec Codec) Clip {
+	beepOnce.Do(func() {
+		pcm := make([]int16, SampleRate/4)
+		for i := range pcm {
+			pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/SampleRate))
+		}
+		beepClips[lawMu] = EncodeClip(pcm, PCMU)
+		beepClips[lawA] = EncodeClip(pcm, PCMA)
+	})
+	return beepClips[codec.law]
 }

@@ -11,13 +11,13 @@ import (
 type recvStats struct {
 	junk atomic.Uint64
 
-	mu       sync.Mutex
-	packets  uint64
-	lastAt   time.Time
-	lastTS   uint32
-	jitter   float64 // in timestamp units
-	maxGap   time.Duration
-	firstAt  time.Time
+	mu      sync.Mutex
+	packets uint64
+	lastAt  time.Time
+	lastTS  uint32
+	jitter  float64 // in timestamp units
+	maxGap  time.Duration
+	firstAt time.Time
 }
 
 func (st *recvStats) packet(now time.Time, ts uint32) {

@@ -1,0 +1,425 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/media"
+	"github.com/switchboard-cc/switchboard/routing"
+)
+
+// EndError says how a call ended; every ivr.Call method returns one (it
+// wraps ivr.ErrHangup) once the call is gone.
+type EndError struct {
+	By     string // "caller" (BYE, CANCEL) or "system" (RTP timeout, shutdown, our hangup)
+	Reason string // "bye", "cancel", "rtp_timeout", "shutdown", or the hangup cause
+}
+
+func (e *EndError) Error() string { return fmt.Sprintf("call ended by %s: %s", e.By, e.Reason) }
+func (e *EndError) Unwrap() error { return ivr.ErrHangup }
+
+// Call is one inbound call: the caller-side user agent server dialog and its
+// RTP session. It implements ivr.Call.
+type Call struct {
+	srv     *Server
+	id      string
+	from    string
+	to      string
+	dialog  *sipgo.DialogServerSession
+	session *media.Session
+	port    int
+	log     *slog.Logger
+
+	sdpSession uint64
+	sdpVersion atomic.Uint64
+
+	answerMu   sync.Mutex
+	answered   atomic.Bool
+	answeredAt atomic.Int64 // unix nanos
+
+	mu        sync.Mutex
+	offer     offer
+	direction Direction // our side of the current answer
+	digits    []byte
+	held      bool
+	digitSig  chan struct{} // cap 1: "the buffer changed"
+
+	endOnce sync.Once
+	end     *EndError
+	done    chan struct{}
+}
+
+var _ ivr.Call = (*Call)(nil)
+
+func (c *Call) ID() string   { return c.id }
+func (c *Call) From() string { return c.from }
+func (c *Call) To() string   { return c.to }
+
+// Done is closed when the call is gone.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Ended says how the call ended, once Done is closed (nil before).
+func (c *Call) Ended() *EndError {
+	select {
+	case <-c.done:
+		return c.end
+	default:
+		return nil
+	}
+}
+
+// finish records how the call ended and wakes every waiter; the first
+// cause wins.
+func (c *Call) finish(by, reason string) {
+	c.endOnce.Do(func() {
+		c.end = &EndError{By: by, Reason: reason}
+		close(c.done)
+	})
+}
+
+func (c *Call) gone() error {
+	<-c.done
+	return c.end
+}
+
+// addDigit buffers a key from RFC 4733 or SIP INFO.
+func (c *Call) addDigit(d byte) {
+	c.mu.Lock()
+	if len(c.digits) < 64 { // a stuck key must not grow memory
+		c.digits = append(c.digits, d)
+	}
+	c.mu.Unlock()
+	select {
+	case c.digitSig <- struct{}{}:
+	default:
+	}
+	c.log.Debug("dtmf", "digit", string(d))
+}
+
+func (c *Call) peekDigit() (byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.digits) == 0 {
+		return 0, false
+	}
+	return c.digits[0], true
+}
+
+func (c *Call) popDigit() (byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.digits) == 0 {
+		return 0, false
+	}
+	d := c.digits[0]
+	c.digits = c.digits[1:]
+	return d, true
+}
+
+// Answer sends 200 OK with our SDP answer and waits for the ACK.
+func (c *Call) Answer(ctx context.Context) error {
+	c.answerMu.Lock()
+	defer c.answerMu.Unlock()
+	if c.answered.Load() {
+		return nil
+	}
+	select {
+	case <-c.done:
+		return c.end
+	default:
+	}
+	c.mu.Lock()
+	o := c.offer
+	c.direction = o.Direction.reverse()
+	dir := c.direction
+	c.mu.Unlock()
+	body := answer(c.session.LocalAddr(), o, dir, c.sdpSession, c.sdpVersion.Load())
+	c.answeredAt.Store(c.srv.now().UnixNano())
+	c.answered.Store(true)
+	err := c.dialog.RespondSDP(body)
+	if err != nil {
+		// A BYE may overtake the ACK (SIPp's setup scenario sends both at
+		// once, and sipgo handles requests concurrently): that is a hangup,
+		// not an answer failure.
+		select {
+		case <-c.dialog.Context().Done():
+			c.finish("caller", "bye")
+			return c.end
+		case <-c.done:
+			return c.end
+		default:
+		}
+		c.finish("system", "answer_failed")
+		return fmt.Errorf("answer: %w", err)
+	}
+	return nil
+}
+
+// loadPrompts resolves a playback to clips in the call's codec. A prompt that
+// cannot be loaded is logged and skipped: a missing file must not drop a
+// live caller (validation reports missing prompts before a flow is loaded).
+func (c *Call) loadPrompts(prompts []ivr.Prompt) []media.Clip {
+	clips := make([]media.Clip, 0, len(prompts))
+	for _, p := range prompts {
+		clip, err := c.srv.prompts.Load(p.File, c.offer.Codec)
+		if err != nil {
+			c.log.Warn("prompt not played", "prompt", p.Name, "file", p.File, "err", err)
+			continue
+		}
+		clips = append(clips, clip)
+	}
+	return clips
+}
+
+// Play plays the prompts in order; with Barge the first buffered digit stops
+// it at once and is returned (not consumed).
+func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
+	if d, ok := c.peekDigit(); ok && p.Barge {
+		return string(d), nil
+	}
+	select {
+	case <-c.done:
+		return "", c.end
+	default:
+	}
+	playing := c.session.Play(c.loadPrompts(p.Prompts), false)
+	defer c.session.Stop(playing)
+	for {
+		select {
+		case <-playing.Done():
+			return "", nil
+		case <-c.digitSig:
+			if !p.Barge {
+				continue
+			}
+			if d, ok := c.peekDigit(); ok {
+				c.session.Stop(playing)
+				c.resignal()
+				return string(d), nil
+			}
+		case <-c.done:
+			return "", c.end
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+}
+
+// resignal re-arms the digit signal after a peek, so the next waiter sees the
+// digit still in the buffer.
+func (c *Call) resignal() {
+	select {
+	case c.digitSig <- struct{}{}:
+	default:
+	}
+}
+
+// Collect gathers digits: buffered ones first, then live ones, with the
+// first- and inter-digit timeouts on the injected clock.
+func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
+	var got []byte
+	for {
+		for {
+			d, ok := c.popDigit()
+			if !ok {
+				break
+			}
+			if strings.IndexByte(col.Terminator, d) >= 0 {
+				return ivr.Collected{Digits: string(got), Stop: ivr.StopTerminator}, nil
+			}
+			got = append(got, d)
+			if col.Max > 0 && len(got) >= col.Max {
+				return ivr.Collected{Digits: string(got), Stop: ivr.StopMaxDigits}, nil
+			}
+		}
+		wait, why := col.FirstDigit, ivr.StopFirstTimeout
+		if len(got) > 0 {
+			wait, why = col.InterDigit, ivr.StopInterTimeout
+		}
+		if wait <= 0 {
+			return ivr.Collected{Digits: string(got), Stop: why}, nil
+		}
+		timer := c.srv.clock.NewTimer(wait)
+		select {
+		case <-c.digitSig:
+			timer.Stop()
+		case <-timer.C():
+			// A digit may have landed as the timer fired: it counts.
+			if _, ok := c.peekDigit(); ok {
+				continue
+			}
+			return ivr.Collected{Digits: string(got), Stop: why}, nil
+		case <-c.done:
+			timer.Stop()
+			return ivr.Collected{Digits: string(got)}, c.end
+		case <-ctx.Done():
+			timer.Stop()
+			return ivr.Collected{Digits: string(got)}, ctx.Err()
+		}
+	}
+}
+
+// Record writes the caller's audio to r.Path until Max, Silence, a
+// Terminator key or hangup. On hangup it returns the finished recording
+// together with the hangup error (a voicemail left before hanging up is
+// still a voicemail).
+func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) {
+	select {
+	case <-c.done:
+		return ivr.Recording{}, c.end
+	default:
+	}
+	if r.Beep {
+		beep := c.session.Play([]media.Clip{media.Beep(c.offer.Codec)}, false)
+		select {
+		case <-beep.Done():
+		case <-c.done:
+			return ivr.Recording{}, c.end
+		case <-ctx.Done():
+			c.session.Stop(beep)
+			return ivr.Recording{}, ctx.Err()
+		}
+	}
+	// Keys pressed before the beep are not terminators of this recording.
+	c.mu.Lock()
+	c.digits = c.digits[:0]
+	c.mu.Unlock()
+	rec, err := media.NewRecorder(r.Path, r.Silence)
+	if err != nil {
+		return ivr.Recording{}, fmt.Errorf("record: %w", err)
+	}
+	c.session.Record(rec)
+	var maxC <-chan time.Time
+	if r.Max > 0 {
+		t := c.srv.clock.NewTimer(r.Max)
+		defer t.Stop()
+		maxC = t.C()
+	}
+	why := media.StopCancelled
+	var endErr error
+wait:
+	for {
+		select {
+		case <-rec.Done():
+			why = media.StopSilence
+			break wait
+		case <-maxC:
+			why = media.StopMax
+			break wait
+		case <-c.digitSig:
+			for {
+				d, ok := c.popDigit()
+				if !ok {
+					break
+				}
+				if strings.IndexByte(r.Terminator, d) >= 0 {
+					why = media.StopDigit
+					break wait
+				}
+			}
+		case <-c.done:
+			why, endErr = media.StopHangup, c.end
+			break wait
+		case <-ctx.Done():
+			why, endErr = media.StopCancelled, ctx.Err()
+			break wait
+		}
+	}
+	c.session.StopRecording(rec, why)
+	stop, d, err := rec.Finish(why)
+	if err != nil {
+		return ivr.Recording{}, fmt.Errorf("record: %w", err)
+	}
+	return ivr.Recording{Path: r.Path, Duration: d, Stop: string(stop)}, endErr
+}
+
+// Connect would ring agents and bridge the first to answer. Agent phones
+// (registrar, B2BUA) come with the agent-leg work (issue 6); until then the
+// native transport reaches no agent, so every offered agent is reported
+// unreachable and the queue keeps the caller.
+func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
+	select {
+	case <-c.done:
+		return nil, c.end
+	default:
+	}
+	misses := make(map[string]string, len(o.Agents))
+	for _, a := range o.Agents {
+		misses[a.AgentID] = ivr.MissUnreachable
+	}
+	return nil, &ivr.ConnectError{Misses: misses}
+}
+
+// Hold loops music until ctx ends (nil) or the caller hangs up.
+func (c *Call) Hold(ctx context.Context, music ivr.Playback) error {
+	clips := c.loadPrompts(music.Prompts)
+	playing := c.session.Play(clips, true)
+	defer c.session.Stop(playing)
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-c.done:
+		return c.end
+	}
+}
+
+// Transfer hands the call on with a blind REFER (RFC 3515) and hangs up once
+// the caller's side accepts it.
+func (c *Call) Transfer(ctx context.Context, t ivr.Transfer) error {
+	if !c.answered.Load() {
+		return errors.New("transfer: call not answered")
+	}
+	target := t.Target
+	switch t.Kind {
+	case "uri":
+	case "number", "":
+		host := c.dialog.InviteRequest.Recipient.Host
+		target = "sip:" + t.Target + "@" + host
+	default:
+		return fmt.Errorf("transfer: kind %q not supported by native sip", t.Kind)
+	}
+	var uri sip.Uri
+	if err := sip.ParseUri(target, &uri); err != nil {
+		return fmt.Errorf("transfer: target %q: %w", target, err)
+	}
+	refer := sip.NewRequest(sip.REFER, c.dialog.InviteRequest.Contact().Address)
+	refer.AppendHeader(sip.NewHeader("Refer-To", "<"+uri.String()+">"))
+	res, err := c.dialog.Do(ctx, refer)
+	if err != nil {
+		return fmt.Errorf("transfer: refer: %w", err)
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("transfer: refer answered %d %s", res.StatusCode, res.Reason)
+	}
+	return c.Hangup(ctx, "transferred")
+}
+
+// Hangup ends the call: BYE when answered, a final error response before.
+func (c *Call) Hangup(ctx context.Context, cause string) error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	if cause == "" {
+		cause = "normal"
+	}
+	c.finish("system", cause)
+	return c.srv.terminate(ctx, c)
+}
+
+// Termination tells callers of Ended what to record in call.end.
+func (c *Call) emit(ctx context.Context, t events.Type, data map[string]string) {
+	c.srv.events.Emit(ctx, events.Event{Time: c.srv.now().UTC(), CallID: c.id, Type: t, Data: data})
+}

@@ -1,0 +1,26 @@
+// Package sip is Switchboard's native telephony front end, built on sipgo:
+// a user agent server for callers (UDP and TCP) that answers INVITEs with
+// G.711 media (package media) and runs each call through the flow engine as
+// an ivr.Call.
+//
+// Caller side (this package's Server and Call):
+//   - INVITE -> 180 -> 200 OK with an SDP answer -> ACK; BYE and CANCEL from
+//     the caller, BYE from us (Call.Hangup, or when the flow ends).
+//   - 404 when no flow claims the dialed number, 488 when the offer has no
+//     PCMU/PCMA, 400 for malformed requests or SDP, 486/503 at MaxCalls, 503
+//     with Retry-After for a source over its INVITE rate.
+//   - re-INVITE hold/unhold (sendonly, inactive, c=0.0.0.0) pauses our audio
+//     and emits call.hold / call.unhold.
+//   - DTMF from RFC 4733 (the caller's payload type) and SIP INFO
+//     (application/dtmf-relay, application/dtmf) fill one buffer per call.
+//   - A call with no RTP for RTPTimeout ends with EndError{system,
+//     rtp_timeout}, so no call leaks.
+//
+// Invariants: every call that gets past screening ends exactly once (Call.Done
+// closes, EndError says by whom and why), releases its RTP port, and leaves
+// the call map; malformed input is answered, never panicked on
+// (FuzzScreenInvite, FuzzParseOffer).
+//
+// Agent phones (registrar, B2BUA legs) live beside this server, not in it:
+// Call.Connect is the seam where they plug in.
+package sip
