@@ -107,6 +107,7 @@ type group struct {
 	sl          ServiceLevel
 	calendar    Calendar
 	base        *pool
+	own         []*pool // the group's own pool at each overflow step (0: none yet)
 	steps       []groupStep
 	waiting     map[*Ticket]struct{}
 	stats       groupStats
@@ -171,8 +172,9 @@ func New(cfg Config, opts Options) (*ACD, error) {
 		g := a.groups[name]
 		g.base = a.poolFor(g.skills, g.strategy)
 		g.base.baseOf = append(g.base.baseOf, g)
+		g.own = []*pool{g.base}
 		for _, st := range g.steps {
-			a.poolFor(st.skills, g.strategy)
+			g.own = append(g.own, a.poolFor(st.skills, g.strategy))
 		}
 	}
 	ctx := context.Background()
@@ -363,12 +365,47 @@ func (a *ACD) emit(ctx context.Context, e events.Event) {
 
 func ms(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
 
-// deadline is one timer of the state machine.
+// deadline is one timer of the state machine. Each is embedded in what it
+// times (a ticket's max wait, an agent's wrap-up, ...), so scheduling does
+// not allocate; pos is its 1-based place in the heap, 0 when not pending.
 type deadline struct {
-	when  time.Time
-	seq   uint64
-	index int
-	fire  func(now time.Time)
+	when time.Time
+	seq  uint64
+	pos  int
+	kind dueKind
+	t    *Ticket
+	ag   *agent
+	off  *offer
+}
+
+type dueKind uint8
+
+const (
+	dueMaxWait dueKind = iota + 1
+	dueStep
+	dueReservation
+	dueRest
+	dueWrap
+)
+
+// fire runs a deadline that fell due, under the lock with a.now at its
+// instant.
+func (a *ACD) fire(d *deadline) {
+	ctx := context.Background()
+	switch d.kind {
+	case dueMaxWait:
+		a.maxWaitPassed(d.t)
+	case dueStep:
+		a.overflowStep(d.t)
+	case dueReservation:
+		a.reservationLapsed(d.t, d.off)
+	case dueRest:
+		a.reindex(d.ag)
+		a.touchAgent(d.ag)
+		a.matchAgent(ctx, d.ag)
+	case dueWrap:
+		a.endWrap(ctx, d.ag)
+	}
 }
 
 type deadlineHeap []*deadline
@@ -382,18 +419,18 @@ func (h deadlineHeap) less(i, j int) bool {
 
 func (h deadlineHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
+	h[i].pos = i + 1
+	h[j].pos = j + 1
 }
 
 func (h *deadlineHeap) push(d *deadline) {
-	d.index = len(*h)
 	*h = append(*h, d)
-	h.up(d.index)
+	d.pos = len(*h)
+	h.up(d.pos - 1)
 }
 
 func (h *deadlineHeap) remove(d *deadline) {
-	i := d.index
+	i := d.pos - 1
 	if i < 0 {
 		return
 	}
@@ -403,7 +440,7 @@ func (h *deadlineHeap) remove(d *deadline) {
 	}
 	(*h)[n] = nil
 	*h = (*h)[:n]
-	d.index = -1
+	d.pos = 0
 	if i == n {
 		return
 	}
@@ -443,20 +480,15 @@ func (h deadlineHeap) down(i0 int) bool {
 	return i > i0
 }
 
-// schedule arranges fire to run at when (under the lock, with a.now set to
-// when).
-func (a *ACD) schedule(when time.Time, fire func(now time.Time)) *deadline {
+// schedule sets d to fall due at when (moving it if already pending).
+func (a *ACD) schedule(d *deadline, when time.Time) {
+	a.dues.remove(d)
 	a.dseq++
-	d := &deadline{when: when, seq: a.dseq, fire: fire}
+	d.when, d.seq = when, a.dseq
 	a.dues.push(d)
-	return d
 }
 
-func (a *ACD) cancel(d *deadline) {
-	if d != nil {
-		a.dues.remove(d)
-	}
-}
+func (a *ACD) cancel(d *deadline) { a.dues.remove(d) }
 
 // runDue fires every deadline up to now, in order, each at its own instant.
 func (a *ACD) runDue(now time.Time) {
@@ -466,24 +498,22 @@ func (a *ACD) runDue(now time.Time) {
 		if d.when.After(a.now) {
 			a.now = d.when
 		}
-		d.fire(a.now)
+		a.fire(d)
 	}
 	if now.After(a.now) {
 		a.now = now
 	}
 }
 
-// arm keeps one clock timer set for the earliest deadline.
+// arm keeps a clock timer set no later than the earliest deadline. A timer
+// that would fire early is kept (the wake-up finds nothing due and re-arms),
+// which spares a clock timer per call.
 func (a *ACD) arm() {
 	if len(a.dues) == 0 {
-		if a.armed != nil {
-			a.armed.Stop()
-			a.armed = nil
-		}
 		return
 	}
 	next := a.dues[0].when
-	if a.armed != nil && a.armAt.Equal(next) {
+	if a.armed != nil && !a.armAt.After(next) {
 		return
 	}
 	if a.armed != nil {

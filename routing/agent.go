@@ -73,14 +73,14 @@ type agent struct {
 	talk      time.Duration // total talk time
 	misses    int           // offers missed in a row
 	restUntil time.Time     // after a miss: no offer before this
-	rest      *deadline
+	rest      deadline
 
 	logoutPending       bool
 	logoutBy, logoutWhy string
 	offer               *offer    // while Reserved
 	call                *Ticket   // while OnCall or WrapUp
 	answeredAt          time.Time // of call
-	wrap                *deadline // while WrapUp
+	wrap                deadline  // while WrapUp
 	wrapGroup           *group
 	memberships         []*membership // one per pool whose requirement the agent meets
 	available           bool          // in the ready indexes of its pools

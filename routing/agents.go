@@ -174,7 +174,7 @@ func (a *ACD) RemoveAgent(ctx context.Context, id string) error {
 		delete(m.pool.members, ag)
 	}
 	a.unindexSkills(ag)
-	a.cancel(ag.rest)
+	a.cancel(&ag.rest)
 	delete(a.agents, id)
 	a.touchAgent(ag)
 	return nil
@@ -207,6 +207,8 @@ func (a *ACD) addAgent(ctx context.Context, ac AgentConfig, by string) {
 		order:  a.agentOrder,
 		since:  a.now,
 	}
+	ag.rest = deadline{kind: dueRest, ag: ag}
+	ag.wrap = deadline{kind: dueWrap, ag: ag}
 	a.agents[ag.id] = ag
 	a.indexSkills(ag)
 	for _, p := range a.pools {
@@ -283,8 +285,8 @@ func (a *ACD) notReady(ctx context.Context, ag *agent, by, reason string) {
 
 func (a *ACD) logout(ctx context.Context, ag *agent, by, reason string) {
 	ag.logoutPending, ag.logoutBy, ag.logoutWhy = false, "", ""
-	a.cancel(ag.rest)
-	ag.rest, ag.restUntil = nil, time.Time{}
+	a.cancel(&ag.rest)
+	ag.restUntil = time.Time{}
 	ag.misses = 0
 	a.set(ag, LoggedOut, reason, Idle)
 	a.stateEvent(ctx, ag, "logout", reason, by)

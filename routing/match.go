@@ -143,7 +143,8 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	}
 	t.state = offered
 	t.offer = off
-	off.expires = a.schedule(a.now.Add(g.ringTimeout+ReservationGrace), func(time.Time) { a.reservationLapsed(t, off) })
+	off.expires = deadline{kind: dueReservation, t: t, off: off}
+	a.schedule(&off.expires, a.now.Add(g.ringTimeout+ReservationGrace))
 	select { // replace an offer nobody took: only the current one matters
 	case <-t.offers:
 	default:
@@ -159,7 +160,6 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 // reservationLapsed handles a transport that never reported on an offer:
 // every agent counts as missed by timeout.
 func (a *ACD) reservationLapsed(t *Ticket, off *offer) {
-	off.expires = nil
 	if t.offer != off {
 		return
 	}
@@ -174,8 +174,7 @@ func (a *ACD) reservationLapsed(t *Ticket, off *offer) {
 // endOffer ends t's current reservation; the caller moves the agents on.
 func (a *ACD) endOffer(t *Ticket) {
 	off := t.offer
-	a.cancel(off.expires)
-	off.expires = nil
+	a.cancel(&off.expires)
 	for _, ag := range off.agents {
 		ag.offer = nil
 	}
@@ -201,13 +200,7 @@ func (a *ACD) miss(ctx context.Context, ag *agent, off *offer, reason string) {
 			Data: map[string]string{"state": "not_ready", "reason": "no_answer", "by": "system"}})
 	} else {
 		ag.restUntil = a.now.Add(off.group.retry)
-		a.cancel(ag.rest)
-		ag.rest = a.schedule(ag.restUntil, func(time.Time) {
-			ag.rest = nil
-			a.reindex(ag)
-			a.touchAgent(ag)
-			a.matchAgent(context.Background(), ag)
-		})
+		a.schedule(&ag.rest, ag.restUntil)
 		a.set(ag, ag.presence, ag.reason, Idle)
 	}
 	a.logoutIfPending(ctx, ag)
@@ -216,9 +209,8 @@ func (a *ACD) miss(ctx context.Context, ag *agent, off *offer, reason string) {
 // connect records that ag answered t.
 func (a *ACD) connect(ctx context.Context, t *Ticket, ag *agent, via *group, ring time.Duration) {
 	g := t.group
-	a.cancel(t.maxWait)
-	a.cancel(t.nextStep)
-	t.maxWait, t.nextStep = nil, nil
+	a.cancel(&t.maxWait)
+	a.cancel(&t.nextStep)
 	t.state = connected
 	t.agent = ag
 	t.exit = Answered
@@ -252,10 +244,7 @@ func (a *ACD) finish(ctx context.Context, t *Ticket, by string) {
 	a.log.Debug("conversation ended", "call_id", t.req.CallID, "agent", ag.id, "by", by)
 	if wrap := ag.wrapGroup.wrapUp; wrap > 0 {
 		a.set(ag, ag.presence, ag.reason, WrapUp)
-		ag.wrap = a.schedule(a.now.Add(wrap), func(time.Time) {
-			ag.wrap = nil
-			a.endWrap(context.Background(), ag)
-		})
+		a.schedule(&ag.wrap, a.now.Add(wrap))
 		return
 	}
 	a.set(ag, ag.presence, ag.reason, WrapUp)
@@ -265,8 +254,7 @@ func (a *ACD) finish(ctx context.Context, t *Ticket, by string) {
 // endWrap ends an agent's after-call work; a logout asked during the call
 // takes effect now.
 func (a *ACD) endWrap(ctx context.Context, ag *agent) {
-	a.cancel(ag.wrap)
-	ag.wrap = nil
+	a.cancel(&ag.wrap)
 	t := ag.call
 	ag.call = nil
 	a.emit(ctx, events.Event{CallID: t.req.CallID, Type: events.AgentWrapupEnd, Queue: t.group.name, Agent: ag.id,

@@ -31,8 +31,8 @@ type Ticket struct {
 	agent      *agent
 	exit       ExitReason
 	timedOut   bool // max wait passed while an offer was ringing
-	maxWait    *deadline
-	nextStep   *deadline
+	maxWait    deadline
+	nextStep   deadline
 	offers     chan Offer
 	exited     chan struct{}
 	offerCount int
@@ -56,7 +56,7 @@ type offer struct {
 	pool    *pool
 	agents  []*agent
 	at      time.Time
-	expires *deadline
+	expires deadline
 }
 
 // ahead reports whether t is served before o: higher priority first, then
@@ -131,7 +131,10 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 			return nil, fmt.Errorf("enqueue call %s: skill %s level %d out of range 0..%d", req.CallID, s, l, MaxLevel)
 		}
 	}
-	own := a.poolFor(mergeSkills(g.skills, req.Skills), g.strategy)
+	own := g.base
+	if len(req.Skills) > 0 {
+		own = a.poolFor(mergeSkills(g.skills, req.Skills), g.strategy)
+	}
 	if !req.Callback {
 		reason := ""
 		switch {
@@ -159,6 +162,8 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 		offers:     make(chan Offer, 1),
 		exited:     make(chan struct{}),
 	}
+	t.maxWait = deadline{kind: dueMaxWait, t: t}
+	t.nextStep = deadline{kind: dueStep, t: t}
 	if t.enqueuedAt.IsZero() || t.enqueuedAt.After(a.now) {
 		t.enqueuedAt = a.now
 	}
@@ -173,7 +178,7 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 		maxWait = 0
 	}
 	if maxWait > 0 {
-		t.maxWait = a.schedule(t.entered.Add(maxWait), func(time.Time) { a.maxWaitPassed(t) })
+		a.schedule(&t.maxWait, t.entered.Add(maxWait))
 	}
 	a.scheduleStep(t)
 	position := a.newPosition(t)
@@ -215,7 +220,11 @@ func (a *ACD) entriesFor(t *Ticket, old []*entry) []*entry {
 		}
 		out = append(out, &entry{t: t, pool: p, group: via, index: -1})
 	}
-	add(a.poolFor(mergeSkills(skills, t.req.Skills), g.strategy), g)
+	if len(t.req.Skills) == 0 {
+		add(g.own[t.step], g)
+	} else {
+		add(a.poolFor(mergeSkills(skills, t.req.Skills), g.strategy), g)
+	}
 	for _, o := range others {
 		add(o.base, o)
 	}
@@ -227,13 +236,12 @@ func (a *ACD) scheduleStep(t *Ticket) {
 		return
 	}
 	at := t.entered.Add(t.group.steps[t.step].after)
-	t.nextStep = a.schedule(at, func(time.Time) { a.overflowStep(t) })
+	a.schedule(&t.nextStep, at)
 }
 
 // overflowStep widens the call's requirement by the group's next step.
 func (a *ACD) overflowStep(t *Ticket) {
 	ctx := context.Background()
-	t.nextStep = nil
 	if t.state != waiting && t.state != offered {
 		return
 	}
@@ -266,7 +274,6 @@ func joinComma(s []string) string {
 }
 
 func (a *ACD) maxWaitPassed(t *Ticket) {
-	t.maxWait = nil
 	switch t.state {
 	case waiting:
 		a.leaveLines(t)
@@ -304,9 +311,8 @@ func (a *ACD) leaveLines(t *Ticket) {
 // leave ends t's time in the queue without an agent.
 func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	g := t.group
-	a.cancel(t.maxWait)
-	a.cancel(t.nextStep)
-	t.maxWait, t.nextStep = nil, nil
+	a.cancel(&t.maxWait)
+	a.cancel(&t.nextStep)
 	t.state = gone
 	t.exit = why
 	delete(g.waiting, t)
@@ -442,8 +448,8 @@ func (t *Ticket) Answered(o Offer, agentID string) {
 		}
 		a.log.Warn("late answer for a lapsed offer; connecting", "call_id", t.req.CallID, "offer", o.ID, "agent", agentID)
 		a.leaveLines(t)
-		a.cancel(ag.rest)
-		ag.rest, ag.restUntil = nil, time.Time{}
+		a.cancel(&ag.rest)
+		ag.restUntil = time.Time{}
 		a.connect(ctx, t, ag, t.group, 0)
 	default:
 		a.log.Debug("answer for a call no longer in line; ignored", "call_id", t.req.CallID, "offer", o.ID)
