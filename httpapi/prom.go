@@ -73,7 +73,13 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, q := range qs {
 			gauge(c.queueWaiting, float64(q.Waiting), q.Name)
 			gauge(c.queueLongest, q.LongestWait.Seconds(), q.Name)
+			// Every logged-in state is reported, zeros included, so
+			// "nobody ready" is a series at 0 rather than a missing one.
+			byState := map[string]int{StateReady: 0, StateNotReady: 0, StateReserved: 0, StateOnCall: 0, StateWrapUp: 0}
 			for state, n := range q.Agents {
+				byState[state] += n
+			}
+			for state, n := range byState {
 				gauge(c.queueAgents, float64(n), q.Name, state)
 			}
 			if q.HasServiceLevel {

@@ -285,6 +285,7 @@ func TestMetrics(t *testing.T) {
 		`switchboard_queue_waiting_calls{queue="outage"} 0`,
 		`switchboard_queue_longest_wait_seconds{queue="billing"} 9`,
 		`switchboard_queue_agents{queue="outage",state="on_call"} 1`,
+		`switchboard_queue_agents{queue="billing",state="on_call"} 0`,
 		`switchboard_queue_service_level_ratio{queue="billing"} 0.85`,
 		`switchboard_queue_aht_seconds{queue="billing"} 245`,
 		`switchboard_queue_calls_today{outcome="offered",queue="billing"} 41`,
