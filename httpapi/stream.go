@@ -39,7 +39,7 @@ type boardCharts struct {
 }
 
 func (s *Server) snapshot(ctx context.Context) boardState {
-	st := boardState{Now: s.clock.Now().UTC()}
+	st := boardState{Now: stamp(s.clock.Now())}
 	if s.deps.Agents != nil {
 		if as, err := s.deps.Agents.ListAgents(ctx); err != nil {
 			st.Errors = append(st.Errors, fmt.Sprintf("agents: %v", err))

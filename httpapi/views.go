@@ -67,6 +67,9 @@ type intervalView struct {
 	AHT          *float64  `json:"aht_seconds"`
 }
 
+// stamp is a time as the API shows it: UTC, to the millisecond.
+func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
+
 // seconds rounds to milliseconds: more digits only make the JSON noisy.
 func seconds(d time.Duration) float64 {
 	if d < 0 {
@@ -104,7 +107,7 @@ func agentViews(as []Agent, now time.Time) []agentView {
 		}
 		out = append(out, agentView{
 			ID: a.ID, Name: a.Name, State: a.State, Reason: a.Reason,
-			Since: a.Since.UTC(), TimeInState: seconds(now.Sub(a.Since)),
+			Since: stamp(a.Since), TimeInState: seconds(now.Sub(a.Since)),
 			Skills: skills, Groups: groups, CallID: a.CallID, LogoutPending: a.LogoutPending,
 		})
 	}
@@ -138,7 +141,7 @@ func callViews(cs []Call, now time.Time) []callView {
 		out = append(out, callView{
 			ID: c.ID, From: c.From, To: c.To, Flow: c.Flow, Node: c.Node, NodeType: c.NodeType,
 			State: c.State, Queue: c.Queue, Agent: c.Agent,
-			Started: c.Started.UTC(), Since: c.Since.UTC(),
+			Started: stamp(c.Started), Since: stamp(c.Since),
 			Duration: seconds(now.Sub(c.Started)), TimeInState: seconds(now.Sub(c.Since)),
 		})
 	}
@@ -155,7 +158,7 @@ func intervalViews(is []Interval) []intervalView {
 	out := make([]intervalView, 0, len(is))
 	for _, iv := range is {
 		out = append(out, intervalView{
-			Start: iv.Start.UTC(), Offered: iv.Offered, Answered: iv.Answered, Abandoned: iv.Abandoned,
+			Start: stamp(iv.Start), Offered: iv.Offered, Answered: iv.Answered, Abandoned: iv.Abandoned,
 			ServiceLevel: optRatio(iv.ServiceLevel, iv.HasServiceLevel),
 			AHT:          optSeconds(iv.AHT, iv.AHT > 0),
 		})
