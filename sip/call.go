@@ -29,6 +29,11 @@ type EndError struct {
 func (e *EndError) Error() string { return fmt.Sprintf("call ended by %s: %s", e.By, e.Reason) }
 func (e *EndError) Unwrap() error { return ivr.ErrHangup }
 
+// HangupBy and HangupReason let the engine record call.end truthfully when
+// the transport, not the caller, ended the call (rtp_timeout is "system").
+func (e *EndError) HangupBy() string     { return e.By }
+func (e *EndError) HangupReason() string { return e.Reason }
+
 // Call is one inbound call: the caller-side user agent server dialog and its
 // RTP session. It implements ivr.Call.
 type Call struct {
@@ -419,7 +424,6 @@ func (c *Call) Hangup(ctx context.Context, cause string) error {
 	return c.srv.terminate(ctx, c)
 }
 
-// Termination tells callers of Ended what to record in call.end.
 func (c *Call) emit(ctx context.Context, t events.Type, data map[string]string) {
 	c.srv.events.Emit(ctx, events.Event{Time: c.srv.now().UTC(), CallID: c.id, Type: t, Data: data})
 }

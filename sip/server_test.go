@@ -697,3 +697,5 @@ func TestGarbageDoesNotHurt(t *testing.T) {
 	}
 	waitDone(t, c)
 }
+
+func noopHandler(context.Context, ivr.Call) {}
