@@ -2,10 +2,253 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/sqlite"
+	"github.com/switchboard-cc/switchboard/flows"
+	"github.com/switchboard-cc/switchboard/httpapi"
+	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/sip"
 )
 
-// runServe is being written; see the issue that owns this subcommand.
+// shutdownGrace bounds how long serve waits, once told to stop, for the
+// transports to hang up and the event log to flush.
+const shutdownGrace = 10 * time.Second
+
 func runServe(ctx context.Context, m *Main, args []string) error {
-	return errors.New("serve: not implemented yet")
+	fs := m.newFlagSet("serve", "serve [--config FILE] [--sip ADDR] [--http ADDR] [--data DIR]")
+	var (
+		configPath = fs.String("config", "", "config file (default: the embedded defaults)")
+		sipAddr    = fs.String("sip", "", "SIP listen address, UDP and TCP (overrides sip.listen)")
+		httpAddr   = fs.String("http", "", "API and wallboard listen address (overrides http.listen)")
+		dataDir    = fs.String("data", "", "event store and recordings folder (overrides data)")
+		logLevel   = fs.String("log-level", "info", "debug, info, warn or error")
+	)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level %q", errUsage, *logLevel)
+	}
+	log := m.logger(level)
+
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		return err
+	}
+	if *sipAddr != "" {
+		cfg.SIP.Listen = *sipAddr
+	}
+	if *httpAddr != "" {
+		cfg.HTTP.Listen = *httpAddr
+	}
+	if *dataDir != "" {
+		cfg.Data = *dataDir
+	}
+	log.Info("config", "source", cfg.source, "data", cfg.Data)
+	if cfg.HTTP.Token == "" {
+		// Without a token every state-changing endpoint would be closed, and
+		// a supervisor could not log an agent in from the wallboard: make a
+		// token for this run and say it once.
+		cfg.HTTP.Token = rand.Text()
+		fmt.Fprintf(m.Stdout, "API token for this run (set http.token or $SWITCHBOARD_TOKEN to choose one): %s\n", cfg.HTTP.Token)
+	}
+
+	srv, err := newServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	return srv.run(ctx, m)
+}
+
+// server is everything serve wires together, built once from the config.
+type server struct {
+	cfg     *Config
+	log     *slog.Logger
+	store   *sqlite.Store
+	writer  *events.Writer
+	sink    events.Sink
+	live    *liveCalls
+	notify  *httpapi.Notifier
+	catalog func() *flows.Catalog
+	watcher *flows.Watcher // nil when the flows are embedded
+	engine  *ivr.Engine
+	sip     *sip.Server
+	api     *httpapi.Server
+}
+
+func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, err error) {
+	s = &server{cfg: cfg, log: log, live: newLiveCalls(), notify: httpapi.NewNotifier()}
+	defer func() {
+		if err != nil {
+			s.close(context.Background())
+		}
+	}()
+	env, err := cfg.flowEnv()
+	if err != nil {
+		return nil, err
+	}
+
+	// Flows: followed on disk (hot reload), or loaded once from the binary.
+	if dir := cfg.flowsDir(); dir != "" {
+		s.watcher, err = flows.NewWatcher(ctx, flows.WatcherConfig{Dir: dir, Env: env, Logger: log.With("component", "flows")})
+		if err != nil {
+			return nil, err
+		}
+		s.catalog = s.watcher.Current
+	} else {
+		cat, err := flows.LoadDir(ctx, cfg.fsys, cfg.Flows, env)
+		if err != nil {
+			return nil, err
+		}
+		s.catalog = func() *flows.Catalog { return cat }
+	}
+
+	// The event log: every step of every call, from which metrics come.
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	s.store, err = sqlite.OpenDir(ctx, cfg.Data, sqlite.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s.writer = events.NewWriter(s.store, events.WriterConfig{Logger: log.With("component", "events")})
+	s.sink = stampSink{now: time.Now, next: teeSink{s.live, s.writer, s.notify}}
+
+	acd, err := newACD(cfg, env, clock.Real{}, s.sink)
+	if err != nil {
+		return nil, err
+	}
+	recordings := filepath.Join(cfg.Data, "recordings")
+	if err := os.MkdirAll(recordings, 0o755); err != nil {
+		return nil, fmt.Errorf("recordings folder: %w", err)
+	}
+	s.engine, err = ivr.New(ivr.Config{MaxSteps: cfg.Engine.MaxSteps, RecordingsDir: recordings}, ivr.Deps{
+		Catalog:  s.catalog,
+		Events:   s.sink,
+		Router:   acdRouter{acd},
+		Lookuper: httpLookuper(),
+		Prompts:  env.Prompts,
+		Logger:   log.With("component", "ivr"),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	s.sip, err = sip.New(cfg.SIP, sip.Deps{
+		Handler: func(ctx context.Context, call ivr.Call) { s.engine.Run(ctx, call) },
+		Claims:  func(number string) bool { return s.engine.FlowFor(number) != nil },
+		Prompts: env.Prompts,
+		Events:  s.sink,
+		Clock:   clock.Real{},
+		Logger:  log.With("component", "sip"),
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	reports := &apiReports{log: s.store, flush: s.writer.Flush, shortAbandon: cfg.Events.ShortAbandon}
+	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, Logger: log.With("component", "http")}, httpapi.Deps{
+		Agents:  apiAgents{acd},
+		Queues:  &apiQueues{acd: acd, reports: reports},
+		Calls:   s.live,
+		Reports: reports,
+		Flows:   flowReloader{s.watcher},
+		Updates: s.notify,
+	})
+	if err != nil {
+		return nil, err
+	}
+	acd.Subscribe(func(routing.Change) { s.notify.Notify() })
+	return s, nil
+}
+
+// run serves until ctx ends, then shuts down in order: transports first,
+// so no new event is produced, then the event log is flushed and closed.
+func (s *server) run(ctx context.Context, m *Main) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http listen %s: %w", s.cfg.HTTP.Listen, err)
+	}
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel(err)
+			}
+		}()
+	}
+	start("sip", s.sip.Serve)
+	start("http", func(ctx context.Context) error { return s.api.Serve(ctx, ln) })
+	if s.watcher != nil {
+		start("flows", s.watcher.Run)
+	}
+
+	select {
+	case <-s.sip.Ready():
+	case <-runCtx.Done():
+	}
+	if runCtx.Err() == nil {
+		addrs := Addrs{SIP: s.sip.Addr(), HTTP: ln.Addr().String()}
+		s.log.Info("switchboard ready", "sip", addrs.SIP, "flows", strings.Join(flowNames(s.catalog()), ","))
+		fmt.Fprintf(m.Stdout, "Switchboard is answering SIP on %s (udp+tcp)\nWallboard: http://%s/\n", addrs.SIP, addrs.HTTP)
+		if m.Ready != nil {
+			m.Ready(addrs)
+		}
+	}
+
+	<-runCtx.Done()
+	s.log.Info("shutting down", "calls", s.live.Count())
+	cancel(nil)
+	wg.Wait()
+	closeCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
+	defer done()
+	s.close(closeCtx)
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+func collect(ch <-chan error) []error {
+	var out []error
+	for err := range ch {
+		out = append(out, err)
+	}
+	return out
+}
+
+// close flushes the event log and releases the store.
+func (s *server) close(ctx context.Context) {
+	if s.api != nil {
+		s.api.Close()
+	}
+	if s.writer != nil {
+		if err := s.writer.Close(ctx); err != nil {
+			s.log.Error("event log flush", "err", err)
+		}
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			s.log.Error("event store close", "err", err)
+		}
+	}
 }

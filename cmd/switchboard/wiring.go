@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/lookup"
 	"github.com/switchboard-cc/switchboard/routing"
 )
 
@@ -36,37 +36,16 @@ func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink) (*rou
 	return acd, nil
 }
 
-// staticLookup answers every lookup with one JSON object (simulate --lookup).
+// staticLookup answers every lookup with one JSON object (simulate --lookup),
+// flattened exactly as a real lookup's answer would be.
 type staticLookupAnswer map[string]string
 
 func staticLookup(js string) (ivr.Lookuper, error) {
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(js), &obj); err != nil {
-		return nil, fmt.Errorf("not a JSON object: %w", err)
+	flat, err := lookup.Flatten([]byte(js))
+	if err != nil {
+		return nil, err
 	}
-	flat := staticLookupAnswer{}
-	flatten("", obj, flat)
-	return flat, nil
-}
-
-func flatten(prefix string, v any, out map[string]string) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, vv := range x {
-			key := k
-			if prefix != "" {
-				key = prefix + "." + k
-			}
-			flatten(key, vv, out)
-		}
-	case string:
-		out[prefix] = x
-	case nil:
-		out[prefix] = ""
-	default:
-		b, _ := json.Marshal(x)
-		out[prefix] = string(b)
-	}
+	return staticLookupAnswer(flat), nil
 }
 
 func (s staticLookupAnswer) Lookup(context.Context, ivr.LookupRequest) (map[string]string, error) {
@@ -78,4 +57,4 @@ func (s staticLookupAnswer) Lookup(context.Context, ivr.LookupRequest) (map[stri
 }
 
 // httpLookuper is the real self-service lookup client.
-func httpLookuper() ivr.Lookuper { return nil } // replaced when package lookup lands
+func httpLookuper() ivr.Lookuper { return lookup.New(lookup.Config{}) }

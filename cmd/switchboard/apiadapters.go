@@ -1,0 +1,58 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/switchboard-cc/switchboard/httpapi"
+	"github.com/switchboard-cc/switchboard/routing"
+)
+
+// apiAgents adapts the ACD to httpapi.Agents.
+type apiAgents struct{ acd *routing.ACD }
+
+var _ httpapi.Agents = apiAgents{}
+
+func (a apiAgents) ListAgents(context.Context) ([]httpapi.Agent, error) {
+	snaps := a.acd.Agents()
+	out := make([]httpapi.Agent, len(snaps))
+	for i, s := range snaps {
+		out[i] = httpapi.Agent{
+			ID: s.ID, Name: s.Name, State: s.State(), Reason: s.Reason, Since: s.Since,
+			Skills: s.Skills, Groups: s.Groups, CallID: s.CallID, LogoutPending: s.LogoutPending,
+		}
+	}
+	return out, nil
+}
+
+func (a apiAgents) Login(ctx context.Context, id, by string) error {
+	return apiErr(a.acd.Login(ctx, id, by))
+}
+
+func (a apiAgents) Logout(ctx context.Context, id, by, reason string) error {
+	return apiErr(a.acd.Logout(ctx, id, by, reason))
+}
+
+func (a apiAgents) Ready(ctx context.Context, id, by string) error {
+	return apiErr(a.acd.Ready(ctx, id, by))
+}
+
+func (a apiAgents) NotReady(ctx context.Context, id, by, reason string) error {
+	return apiErr(a.acd.NotReady(ctx, id, by, reason))
+}
+
+// apiErr maps the ACD's errors to the API's, keeping the original message.
+func apiErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, routing.ErrUnknownAgent):
+		return fmt.Errorf("%w: %w", httpapi.ErrNotFound, err)
+	case errors.Is(err, routing.ErrInvalidTransition):
+		return fmt.Errorf("%w: %w", httpapi.ErrConflict, err)
+	case errors.Is(err, routing.ErrInvalidReason):
+		return fmt.Errorf("%w: %w", httpapi.ErrInvalid, err)
+	}
+	return err
+}
