@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -64,6 +65,9 @@ func ParseSLFormula(s string) (SLFormula, error) {
 	return "", fmt.Errorf("unknown service-level formula %q (want late-abandons, answered, asterisk-sl2 or connect)", s)
 }
 
+// ErrOptions wraps every problem with Options (a usage error in the CLI).
+var ErrOptions = errors.New("invalid report options")
+
 // Options configure a computation; zero fields take the defaults.
 type Options struct {
 	ShortAbandon time.Duration // < 0 disables the exclusion
@@ -89,13 +93,13 @@ func (o Options) withDefaults() (Options, error) {
 		o.SLFormula = SLLateAbandons
 	}
 	if _, err := ParseSLFormula(string(o.SLFormula)); err != nil {
-		return o, err
+		return o, fmt.Errorf("%w: %w", ErrOptions, err)
 	}
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}
 	if (24*time.Hour)%o.Interval != 0 || o.Interval < time.Minute {
-		return o, fmt.Errorf("interval %v must be at least 1m and divide 24h", o.Interval)
+		return o, fmt.Errorf("%w: interval %v must be at least 1m and divide 24h", ErrOptions, o.Interval)
 	}
 	if o.Location == nil {
 		o.Location = time.UTC
