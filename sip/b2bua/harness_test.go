@@ -84,13 +84,6 @@ type switchboard struct {
 
 func startSwitchboard(t *testing.T, rules TransferRules) *switchboard {
 	t.Helper()
-	return startSwitchboardClock(t, rules, nil)
-}
-
-// startSwitchboardClock runs the B2BUA on clk (nil: a virtual clock the
-// test advances).
-func startSwitchboardClock(t *testing.T, rules TransferRules, clk clock.Clock) *switchboard {
-	t.Helper()
 	sb := &switchboard{
 		clk:       clock.NewVirtual(epoch),
 		log:       &eventLog{ch: make(chan events.Event, 256)},
@@ -115,9 +108,7 @@ func startSwitchboardClock(t *testing.T, rules TransferRules, clk clock.Clock) *
 		t.Fatal(err)
 	}
 	// Registration runs on the real clock: these tests are about calls.
-	sb.reg, err = registrar.New(registrar.Config{
-		Passwords: passwords, Algorithms: []string{registrar.AlgorithmSHA256, registrar.AlgorithmMD5}, Events: sb.log,
-	})
+	sb.reg, err = registrar.New(registrar.Config{Passwords: passwords, Algorithms: []string{registrar.AlgorithmMD5}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +126,7 @@ func startSwitchboardClock(t *testing.T, rules TransferRules, clk clock.Clock) *
 		},
 		OnRinging: func(callID, agentID string) { sb.ringing <- agentID },
 		Events:    sb.log,
-		Clock:     b2bClock(sb.clk, clk),
+		Clock:     sb.clk,
 		Log:       testLogger(),
 	})
 	if err != nil {
@@ -281,11 +272,4 @@ func (fc *fakeCaller) hangUp() { fc.once.Do(func() { close(fc.done) }) }
 // sendToBridge sends RTP from the caller's phone to Switchboard's caller side.
 func (fc *fakeCaller) sendToBridge(t testing.TB, pt uint8, seq uint16, payload []byte) {
 	fc.phone.send(t, fc.media.LocalAddr(), pt, seq, uint32(seq)*160, payload)
-}
-
-func b2bClock(v *clock.Virtual, c clock.Clock) clock.Clock {
-	if c != nil {
-		return c
-	}
-	return v
 }
