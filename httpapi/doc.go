@@ -7,7 +7,10 @@
 // The package owns the small interfaces it consumes (Agents, Queues, Calls,
 // Reports, FlowReloader, Updates; see deps.go). It knows neither the ACD nor
 // the metrics engine: cmd/switchboard adapts routing, metrics and flows to
-// these interfaces, so httpapi is tested with hand-written fakes.
+// these interfaces, so httpapi is tested with hand-written fakes. Two
+// sources it provides itself, both events.Sinks to wire behind the event
+// log: Notifier (changes → wallboard pushes) and CallTracker (live calls
+// from call.start to call.end).
 //
 // Invariants:
 //   - Every request that changes state (every POST) must carry the configured
