@@ -3,9 +3,9 @@ package routing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -363,7 +363,7 @@ func (a *ACD) emit(ctx context.Context, e events.Event) {
 	a.sink.Emit(ctx, e)
 }
 
-func ms(d time.Duration) string { return fmt.Sprint(d.Milliseconds()) }
+func ms(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
 // deadline is one timer of the state machine. Each is embedded in what it
 // times (a ticket's max wait, an agent's wrap-up, ...), so scheduling does
@@ -510,6 +510,10 @@ func (a *ACD) runDue(now time.Time) {
 // which spares a clock timer per call.
 func (a *ACD) arm() {
 	if len(a.dues) == 0 {
+		if a.armed != nil { // nothing to wait for: leave no timer pending on the clock
+			a.armed.Stop()
+			a.armed = nil
+		}
 		return
 	}
 	next := a.dues[0].when

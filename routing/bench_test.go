@@ -56,6 +56,7 @@ func BenchmarkRoute(b *testing.B) {
 		r := rand.New(rand.NewPCG(3, 4))
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer reportCPU(b)()
 		for i := range b.N {
 			tk, err := acd.Enqueue(ctx, Request{CallID: strconv.Itoa(i), Group: "g" + strconv.Itoa(r.IntN(500))})
 			if err != nil {
@@ -98,6 +99,7 @@ func BenchmarkRoute(b *testing.B) {
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
+		defer reportCPU(b)()
 		for range b.N {
 			tk := current()
 			o := <-tk.Offers()
@@ -106,6 +108,18 @@ func BenchmarkRoute(b *testing.B) {
 			enqueue(tk.req.Group)
 		}
 	})
+}
+
+// reportCPU reports CPU nanoseconds per op (user+system, all threads)
+// alongside wall time: on a loaded machine wall time includes waiting for a
+// core. Call as defer reportCPU(b)() after ResetTimer.
+func reportCPU(b *testing.B) func() {
+	start := processCPU()
+	return func() {
+		if used := processCPU() - start; used > 0 && b.N > 0 {
+			b.ReportMetric(float64(used.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		}
+	}
 }
 
 // BenchmarkWaitingCall measures the memory one waiting call keeps (its

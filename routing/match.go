@@ -108,28 +108,28 @@ func (a *ACD) matchCall(ctx context.Context, t *Ticket) {
 // ring_all.
 func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	t, p, g := e.t, e.pool, e.group
-	var agents []*agent
-	if only != nil {
-		agents = []*agent{only}
-	} else if p.strategy == RingAll {
-		agents = make([]*agent, len(p.agents))
+	off := &offer{t: t, group: g, pool: p, at: a.now}
+	switch {
+	case only != nil:
+		off.one[0] = only
+		off.agents = off.one[:]
+	case p.strategy == RingAll:
+		off.agents = make([]*agent, len(p.agents))
 		for i, m := range p.agents {
-			agents[i] = m.ag
+			off.agents[i] = m.ag
 		}
-	} else {
-		agents = []*agent{p.agents[0].ag}
+	default:
+		off.one[0] = p.agents[0].ag
+		off.agents = off.one[:]
+	}
+	agents := off.agents
+	eps := off.oneEP[:]
+	if len(agents) > 1 {
+		eps = make([]Endpoint, len(agents))
 	}
 	a.leaveLines(t)
 	t.offerCount++
-	eps := make([]Endpoint, len(agents))
-	off := &offer{
-		pub:    Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout},
-		t:      t,
-		group:  g,
-		pool:   p,
-		agents: agents,
-		at:     a.now,
-	}
+	off.pub = Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout}
 	p.rrSeq++
 	for i, ag := range agents {
 		eps[i] = ag.endpoint()
@@ -145,10 +145,7 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	t.offer = off
 	off.expires = deadline{kind: dueReservation, t: t, off: off}
 	a.schedule(&off.expires, a.now.Add(g.ringTimeout+ReservationGrace))
-	select { // replace an offer nobody took: only the current one matters
-	case <-t.offers:
-	default:
-	}
+	t.drainOffer() // only the current offer matters
 	t.offers <- off.pub
 	if t.req.Callback && a.callbacks != nil {
 		due, hook := CallbackDue{Number: t.number, Request: t.req, Offer: off.pub, Ticket: t}, a.callbacks
@@ -179,6 +176,16 @@ func (a *ACD) endOffer(t *Ticket) {
 		ag.offer = nil
 	}
 	t.offer = nil
+	t.drainOffer()
+}
+
+// drainOffer takes an offer nobody read out of the channel, so a reader
+// never acts on one that is over.
+func (t *Ticket) drainOffer() {
+	select {
+	case <-t.offers:
+	default:
+	}
 }
 
 // release frees a reserved agent without penalty.

@@ -36,6 +36,10 @@ type Ticket struct {
 	offers     chan Offer
 	exited     chan struct{}
 	offerCount int
+	// Inline storage for the common case of one line, so a waiting call
+	// costs fewer allocations.
+	ownEntry   entry
+	entryArray [1]*entry
 }
 
 type ticketState uint8
@@ -57,6 +61,9 @@ type offer struct {
 	agents  []*agent
 	at      time.Time
 	expires deadline
+	// Inline storage for the common one-agent offer.
+	one   [1]*agent
+	oneEP [1]Endpoint
 }
 
 // ahead reports whether t is served before o: higher priority first, then
@@ -116,6 +123,9 @@ func (a *ACD) CancelCallback(ctx context.Context, callID string) bool {
 }
 
 func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("enqueue call %s: %w", req.CallID, err)
+	}
 	g, ok := a.groups[req.Group]
 	if !ok {
 		return nil, fmt.Errorf("enqueue call %s to %q: %w", req.CallID, req.Group, ErrUnknownGroup)
@@ -204,7 +214,12 @@ func (a *ACD) entriesFor(t *Ticket, old []*entry) []*entry {
 		st := g.steps[t.step-1]
 		skills, others = st.skills, st.groups
 	}
-	out := make([]*entry, 0, 1+len(others))
+	var out []*entry
+	if len(others) == 0 && old == nil {
+		out = t.entryArray[:0]
+	} else {
+		out = make([]*entry, 0, 1+len(others))
+	}
 	add := func(p *pool, via *group) {
 		for _, e := range out {
 			if e.pool == p {
@@ -217,6 +232,11 @@ func (a *ACD) entriesFor(t *Ticket, old []*entry) []*entry {
 				out = append(out, e)
 				return
 			}
+		}
+		if old == nil && len(out) == 0 {
+			t.ownEntry = entry{t: t, pool: p, group: via, index: -1}
+			out = append(out, &t.ownEntry)
+			return
 		}
 		out = append(out, &entry{t: t, pool: p, group: via, index: -1})
 	}
@@ -313,6 +333,7 @@ func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	g := t.group
 	a.cancel(&t.maxWait)
 	a.cancel(&t.nextStep)
+	t.drainOffer()
 	t.state = gone
 	t.exit = why
 	delete(g.waiting, t)
