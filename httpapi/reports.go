@@ -16,7 +16,9 @@ const (
 	defaultStaffingStep = 30 * time.Minute
 )
 
-var reportGroupings = []string{"queue", "agent", "interval", "node"}
+// reportGroupings are the CLI's --by values: DESIGN §6 names queue, agent,
+// interval and node (the IVR funnel); metrics adds day and month.
+var reportGroupings = []string{"queue", "agent", "interval", "day", "month", "node"}
 
 // queryParams reads query parameters, rejecting unknown ones and repeats,
 // and collects the first problem so the handler can answer once.
