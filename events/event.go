@@ -21,18 +21,30 @@ const (
 	CallHold          Type = "call.hold"          // Agent put the caller on hold
 	CallUnhold        Type = "call.unhold"        // Agent took the caller off hold
 	CallTransfer      Type = "call.transfer"      // the call left Agent (or the flow) for Data: target, kind (blind, queue, number)
-	QueueAbandon      Type = "queue.abandon"      // the caller hung up while waiting in Queue; Data: wait_ms
-	QueueTimeout      Type = "queue.timeout"      // the call waited past max_wait in Queue; Data: wait_ms
+	QueueAbandon      Type = "queue.abandon"      // the caller hung up while waiting in Queue; Data: wait_ms, position (optional: place in line when leaving)
+	QueueTimeout      Type = "queue.timeout"      // the call waited past max_wait in Queue; Data: wait_ms, position (optional)
 	QueueOverflow     Type = "queue.overflow"     // the call left Queue for another group or widened step; Data: step, to
 	QueueClosed       Type = "queue.closed"       // Queue was closed or had no agent logged in; Data: reason
 	CallEnd           Type = "call.end"           // the call is gone; Data: by (caller, agent, system), reason
-	AgentWrapupEnd    Type = "agent.wrapup_end"   // Agent finished after-call work for the call
-	AgentState        Type = "agent.state"        // Agent's presence changed; Data: state (login, logout, ready, not_ready), reason, by
+	AgentWrapupEnd    Type = "agent.wrapup_end"   // Agent finished after-call work for the call (CallID, Queue set; emit it even for zero wrap-up)
+	AgentState        Type = "agent.state"        // Agent's presence changed; Data: state (login, logout, ready, not_ready), reason, by, channel (optional, for queue_log)
 	AgentDevice       Type = "agent.device"       // Agent's phone became callable or not (registrar); Data: status (available, unavailable), reason (registered, unregistered, registration_expired, unreachable, reachable), contacts
 	SelfServiceDone   Type = "selfservice.done"   // a self-service step completed at Node; Data: kind, result
 	VoicemailSaved    Type = "voicemail.saved"    // Data: path, duration_ms
 	CallbackRequested Type = "callback.requested" // Data: number, queue
 )
+
+// How metrics read the vocabulary (docs/reports.md has every formula):
+//   - A queue visit is queue.enter up to its exit (queue.connect, .abandon,
+//     .timeout, .overflow, .closed); a call.end while queued counts as an
+//     abandon. queue.connect carries Queue and Agent.
+//   - An agent's part of a call runs from queue.connect to call.end or
+//     call.transfer; call.hold/call.unhold in between are hold time; then
+//     after-call work until agent.wrapup_end.
+//   - agent.state login starts logged-in time as not ready (reason "login",
+//     or Data reason) until the first ready.
+//   - selfservice.done, voicemail.saved and callback.requested mark a call
+//     as served by self-service (containment).
 
 // Event is one fact in the append-only log. Timestamps are UTC. Data holds
 // the type-specific details as strings so every store can keep them as-is.
