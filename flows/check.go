@@ -308,8 +308,16 @@ func (l *loader) checkPrompts(byName map[string]*flowBuild) {
 			var missing []string
 			for _, lang := range langs {
 				for _, file := range promptFiles(lang, p) {
-					if !has(file) {
-						missing = append(missing, file)
+					alts := strings.Split(file, "|")
+					ok := has(alts[0])
+					if !ok && len(alts) > 1 {
+						ok = true
+						for _, a := range alts[1:] {
+							ok = ok && has(a)
+						}
+					}
+					if !ok {
+						missing = append(missing, alts[0])
 					}
 				}
 			}
@@ -323,19 +331,32 @@ func (l *loader) checkPrompts(byName map[string]*flowBuild) {
 // PromptFile is the prompt store path of a file prompt in lang.
 func PromptFile(lang, name string) string { return lang + "/" + name + ".wav" }
 
-// promptFiles lists the audio files a static prompt needs in lang.
+func digitFiles(lang, s string) []string {
+	var out []string
+	for _, r := range s {
+		name := string(r)
+		switch r {
+		case '*':
+			name = "star"
+		case '#':
+			name = "pound"
+		}
+		out = append(out, PromptFile(lang, "digits/"+name))
+	}
+	return out
+}
+
+// promptFiles lists the audio files a static prompt needs in lang; an entry
+// "a|b|c" is satisfied by a alone or by all of b and c.
 func promptFiles(lang string, p PromptRef) []string {
 	switch p.Kind {
 	case "file":
 		return []string{PromptFile(lang, p.Name.Raw)}
 	case "digits":
-		var out []string
-		for _, r := range p.Name.Raw {
-			out = append(out, PromptFile(lang, "digits/"+string(r)))
-		}
-		return out
+		return digitFiles(lang, p.Name.Raw)
 	case "number":
-		return []string{PromptFile(lang, "numbers/"+p.Name.Raw)}
+		// The engine reads a number it has no recording for digit by digit.
+		return []string{PromptFile(lang, "numbers/"+p.Name.Raw) + "|" + strings.Join(digitFiles(lang, p.Name.Raw), "|")}
 	}
 	return nil // sound: an Asterisk sound, not in our store
 }

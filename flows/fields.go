@@ -135,7 +135,7 @@ var nodeFields = map[Type][]field{
 	},
 	Lookup: {
 		{Name: "method", Kind: kString, Default: "GET", Enum: []string{"GET", "POST", "PUT", "PATCH", "DELETE"}, Doc: "HTTP method."},
-		{Name: "url", Kind: kTemplate, Required: true, Doc: "Request URL; variables are URL-escaped."},
+		{Name: "url", Kind: kTemplate, Required: true, Doc: "Request URL, with {{var}} templates."},
 		{Name: "headers", Kind: kTemplateMap, Doc: "Request headers, values are templates."},
 		{Name: "body", Kind: kTemplate, Doc: "Request body (POST, PUT, PATCH)."},
 		{Name: "timeout", Kind: kDuration, Default: "2s", Doc: "Request timeout."},

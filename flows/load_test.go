@@ -173,8 +173,10 @@ language: en
 start: a
 nodes:
   a: {type: play, prompt: [welcome, welcom, "digits:12", "digits:3", "sound:beep", "x_{{v}}"], next: b}
-  b: {type: hangup}
-`, []string{`5:37: prompt "welcom" has no audio file en/welcom.wav`, `5:58: prompt "digits:3" has no audio file en/digits/3.wav`}},
+  b: {type: play, prompt: ["number:12", "number:13", "digits:2#"], next: c}
+  c: {type: hangup}
+`, []string{`5:37: prompt "welcom" has no audio file en/welcom.wav`, `5:58: prompt "digits:3" has no audio file en/digits/3.wav`,
+			`6:41: prompt "number:13" has no audio file en/numbers/13.wav`, `6:54: prompt "digits:2#" has no audio file en/digits/pound.wav`}},
 		{"prompt missing in a language set switches to", `flow: f
 language: en
 start: a
