@@ -95,4 +95,13 @@ func TestWallboardInChromium(t *testing.T) {
 	// Let the toast fade so the screenshot shows the board itself.
 	wd.waitFor("the toast to fade", `return getComputedStyle(document.querySelector('#toast')).opacity === '0'`, describe, 10*time.Second)
 	wd.screenshot(filepath.Join(artifactDir(), "wallboard.png"))
+
+	// A server with no token: the board shows everything but offers no
+	// actions it would refuse.
+	open := newEnvWithClock(t, clock.Real{}, func(c *Config, _ *Deps) { c.Token = "" })
+	wd.navigate(open.hs.URL + "/")
+	wd.waitFor("a read-only board", `return document.querySelector('#conn').textContent === 'live'
+		&& document.querySelectorAll('tr[data-agent]').length === 3
+		&& document.querySelectorAll('tr[data-agent] button').length === 0
+		&& document.querySelector('#supervisor').classList.contains('hidden')`, describe, 10*time.Second)
 }
