@@ -146,6 +146,7 @@ func (a *ACD) UpdateAgent(ctx context.Context, ac AgentConfig) error {
 			m.pool.loggedIn--
 		}
 	}
+	old := ag.memberships
 	ag.memberships = nil
 	ag.skills = cloneSkills(ac.Skills)
 	a.indexSkills(ag)
@@ -155,6 +156,7 @@ func (a *ACD) UpdateAgent(ctx context.Context, ac AgentConfig) error {
 		}
 	}
 	a.touchAgent(ag)
+	a.leaveEmpty(ctx, old)
 	a.matchAgent(ctx, ag)
 	return nil
 }
@@ -290,6 +292,30 @@ func (a *ACD) logout(ctx context.Context, ag *agent, by, reason string) {
 	ag.misses = 0
 	a.set(ag, LoggedOut, reason, Idle)
 	a.stateEvent(ctx, ag, "logout", reason, by)
+	a.leaveEmpty(ctx, ag.memberships)
+}
+
+// leaveEmpty lets the calls waiting in pools that no longer have anyone
+// logged in leave with Closed (the queue node's on_closed), rather than
+// wait out max_wait for nobody — unless another of their lines (an
+// overflow group) still has agents. Callbacks stay: they wait for the next
+// shift.
+func (a *ACD) leaveEmpty(ctx context.Context, ms []*membership) {
+	var out []*Ticket
+	for _, m := range ms {
+		if m.pool.loggedIn > 0 {
+			continue
+		}
+		for _, e := range m.pool.calls {
+			if t := e.t; !t.req.Callback && !slices.Contains(out, t) && t.unstaffed() {
+				out = append(out, t)
+			}
+		}
+	}
+	for _, t := range out {
+		a.leaveLines(t)
+		a.leave(ctx, t, Closed)
+	}
 }
 
 // sortedAgentIDs is used by snapshots.

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,34 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestShippedConfig builds an ACD from the roster and groups in
+// configs/switchboard.yaml, the file `switchboard serve` runs on.
+func TestShippedConfig(t *testing.T) {
+	raw, err := os.ReadFile("../configs/switchboard.yaml")
+	if err != nil {
+		t.Skipf("no shipped config: %v", err)
+	}
+	var file struct {
+		Config    `yaml:",inline"`
+		Calendars map[string]yaml.Node `yaml:"calendars"`
+		Rest      map[string]yaml.Node `yaml:",inline"`
+	}
+	if err := yaml.Unmarshal(raw, &file); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	cals := map[string]Calendar{}
+	for name := range file.Calendars {
+		cals[name] = &fakeCalendar{open: true}
+	}
+	acd, err := New(file.Config, Options{Calendars: cals})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	s, err := acd.Agent("1001")
+	if err != nil || s.Skills["billing"] == 0 {
+		t.Errorf("agent 1001 = %+v, %v; want the billing skill", s, err)
 	}
 }

@@ -110,6 +110,14 @@ func (c *checker) event(e events.Event) {
 			}
 		}
 		c.place[e.CallID] = pl
+	case events.QueueClosed:
+		if _, waited := e.Data["wait_ms"]; !waited { // refused at the door: never entered
+			if c.inQueue[e.CallID] {
+				c.fail("call %s refused while in a queue", e.CallID)
+			}
+			break
+		}
+		fallthrough
 	case events.QueueConnect, events.QueueAbandon, events.QueueTimeout:
 		if !c.inQueue[e.CallID] {
 			c.fail("call %s left (%s) without being in a queue, or twice", e.CallID, e.Type)

@@ -441,9 +441,23 @@ func TestPresenceTransitions(t *testing.T) {
 	}
 	c1 := h.enqueue("c1", "g", 0) // a2 is logged in (not ready): the group is open
 	h.noOffer(c1)
-	h.must(h.acd.Logout(h.ctx, "a2", "a2", ""))
-	h.must(h.acd.AddAgent(h.ctx, ag("a3", nil, "ready"), "sup"))
-	if got := agentIDs(h.offer(c1)); !slices.Equal(got, []string{"a3"}) {
+	h.must(h.acd.AddAgent(h.ctx, ag("a3", nil, ""), "sup")) // added logged out
+	h.noOffer(c1)
+	h.must(h.acd.Logout(h.ctx, "a2", "a2", "")) // the last one logged in leaves
+	if !exited(c1) || c1.Exit() != Closed {
+		t.Fatalf("waiting call after the last agent logged out: exit %v; want closed", c1.Exit())
+	}
+	if e := h.rec.of(events.QueueClosed); len(e) != 1 || e[0].Data["reason"] != "no_agents" || e[0].CallID != "c1" {
+		t.Errorf("queue.closed events %+v; want c1 no_agents", e)
+	}
+	if _, err := h.acd.Enqueue(h.ctx, Request{CallID: "c2", Group: "g"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Enqueue with nobody logged in: %v; want ErrClosed", err)
+	}
+	h.must(h.acd.Login(h.ctx, "a3", "a3"))
+	c3 := h.enqueue("c3", "g", 0)
+	h.noOffer(c3)
+	h.must(h.acd.Ready(h.ctx, "a3", "a3"))
+	if got := agentIDs(h.offer(c3)); !slices.Equal(got, []string{"a3"}) {
 		t.Errorf("offer to %v; want the agent added at run time, a3", got)
 	}
 	if err := h.acd.RemoveAgent(h.ctx, "a3"); !errors.Is(err, ErrInvalidTransition) {

@@ -328,6 +328,16 @@ func (a *ACD) leaveLines(t *Ticket) {
 	}
 }
 
+// unstaffed reports whether no line of t has an agent logged in.
+func (t *Ticket) unstaffed() bool {
+	for _, e := range t.entries {
+		if e.pool.loggedIn > 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // leave ends t's time in the queue without an agent.
 func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	g := t.group
@@ -350,8 +360,14 @@ func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	case TimedOut:
 		typ = events.QueueTimeout
 		g.stats.timedOut++
+	case Closed:
+		typ = events.QueueClosed
+		g.stats.closed++
 	}
 	data := map[string]string{"wait_ms": ms(waited)}
+	if why == Closed {
+		data["reason"] = "no_agents"
+	}
 	if t.req.Callback {
 		data["callback"] = "1"
 	}
@@ -365,7 +381,8 @@ func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 func (t *Ticket) Offers() <-chan Offer { return t.offers }
 
 // Exited is closed when the call has left the queue: answered, abandoned,
-// timed out. Exit then says why.
+// timed out, or closed (the last agent who could take it logged out).
+// Exit then says why.
 func (t *Ticket) Exited() <-chan struct{} { return t.exited }
 
 // Exit says why the call left the queue; 0 while it has not.
