@@ -223,7 +223,11 @@ func newGroup(name string, gc GroupConfig, cal Calendar) *group {
 		}
 		added := append([]string(nil), st.Groups...)
 		if len(st.Skills) > 0 {
-			added = append([]string{"skills:" + newRequirement(current).String()}, added...)
+			req := newRequirement(current).String()
+			if req == "" {
+				req = "any" // every requirement dropped: any agent
+			}
+			added = append([]string{"skills:" + req}, added...)
 		}
 		g.steps = append(g.steps, groupStep{after: st.After.D(), skills: cloneSkills(current), added: added})
 	}

@@ -81,10 +81,11 @@ func TestOverflowSteps(t *testing.T) {
 		want    string
 		steps   int    // queue.overflow events by then
 		viaWant string // Offer.Group
+		to      string // the last step's queue.overflow "to"
 	}{
-		{"lower level after 60s", nil, 60 * time.Second, "junior", 1, "billing"},
-		{"other group after 120s", []string{"junior"}, 120 * time.Second, "op", 2, "operator"},
-		{"skill dropped after 180s", []string{"junior", "op"}, 180 * time.Second, "anyone", 3, "billing"},
+		{"lower level after 60s", nil, 60 * time.Second, "junior", 1, "billing", "skills:billing:1"},
+		{"other group after 120s", []string{"junior"}, 120 * time.Second, "op", 2, "operator", "operator"},
+		{"skill dropped after 180s", []string{"junior", "op"}, 180 * time.Second, "anyone", 3, "billing", "skills:any"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,8 +102,8 @@ func TestOverflowSteps(t *testing.T) {
 			if got := agentIDs(o); !slices.Equal(got, []string{tc.want}) || o.Group != tc.viaWant {
 				t.Errorf("offer after %s to %v via %s; want [%s] via %s", tc.wait, got, o.Group, tc.want, tc.viaWant)
 			}
-			if n := len(h.rec.of(events.QueueOverflow)); n != tc.steps {
-				t.Errorf("%d queue.overflow events; want %d", n, tc.steps)
+			if ov := h.rec.of(events.QueueOverflow); len(ov) != tc.steps || ov[len(ov)-1].Data["to"] != tc.to {
+				t.Errorf("queue.overflow events %+v; want %d, the last to %q", ov, tc.steps, tc.to)
 			}
 		})
 	}
