@@ -27,7 +27,7 @@ import (
 //	                the agent's calltime stops at the transfer, nothing after it is charged to them
 //	queue.abandon   ABANDON(position|origposition|waittime)
 //	queue.timeout   EXITWITHTIMEOUT(position|origposition|waittime)
-//	queue.overflow  INFO(OVERFLOW|to) then EXITWITHTIMEOUT(position|origposition|waittime)
+//	queue.overflow  INFO(OVERFLOW|step|to): a step, the caller stays in the queue
 //	queue.closed    EXITEMPTY(position|origposition|waittime) when the call was in the queue
 //	agent.noanswer  RINGNOANSWER(ringtime_ms)
 //	call.hold       CALLERONHOLD(agent), call.unhold CALLEROFFHOLD(holdseconds) (QueueMetrics' verbs)
@@ -159,9 +159,8 @@ func (q *QueueLogWriter) Write(e Event) error {
 		c.inQueue = false
 		q.line(e, queue, "NONE", "EXITWITHTIMEOUT", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
 	case QueueOverflow:
-		c.inQueue = false
-		q.line(e, queue, "NONE", "INFO", "OVERFLOW", e.Data["to"])
-		q.line(e, queue, "NONE", "EXITWITHTIMEOUT", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
+		// An overflow step widens the search; the caller keeps waiting.
+		q.line(e, queue, "NONE", "INFO", "OVERFLOW", e.Data["step"], e.Data["to"])
 	case QueueClosed:
 		if c.inQueue {
 			c.inQueue = false

@@ -101,14 +101,15 @@ type bucketKey struct {
 
 // bucket holds additive counters; every KPI is a ratio of them.
 type bucket struct {
-	Offered, Answered, Abandoned, ShortAbandoned, TimedOut, Overflowed, Closed int
-	AnsweredWithin, AbandonedWithin, RemovedWithin                             int
-	WaitAnswered, LongestWait                                                  time.Duration
-	Handled, Transferred                                                       int
-	Talk, Hold, ACW                                                            time.Duration
-	Rung, NoAnswer                                                             int
-	LoggedIn, NotReady, Busy                                                   time.Duration
-	NotReadyBy                                                                 map[string]time.Duration
+	Offered, Answered, Abandoned, ShortAbandoned, TimedOut, Closed, OverflowedOut int
+	Overflowed                                                                    int // visits that reached an overflow step (any exit)
+	AnsweredWithin, AbandonedWithin, RemovedWithin                                int
+	WaitAnswered, LongestWait                                                     time.Duration
+	Handled, Transferred                                                          int
+	Talk, Hold, ACW                                                               time.Duration
+	Rung, NoAnswer                                                                int
+	LoggedIn, NotReady, Busy                                                      time.Duration
+	NotReadyBy                                                                    map[string]time.Duration
 }
 
 type callState struct {
@@ -124,9 +125,10 @@ type callState struct {
 }
 
 type visit struct {
-	queue string
-	enter time.Time
-	slot  int64
+	queue      string
+	enter      time.Time
+	slot       int64
+	overflowed bool // reached an overflow step (skills widened or groups added)
 }
 
 type segment struct {
@@ -265,7 +267,8 @@ func (c *Computer) Add(e events.Event) {
 		cs.selfService = true
 	case events.QueueEnter:
 		if cs.visit != nil {
-			// Re-entered without an exit event: the earlier visit overflowed.
+			// Entered another queue without an exit event: the earlier
+			// visit ended there (counted as overflowed out).
 			c.closeVisit(cs, ts, exitOverflow, "")
 		}
 		cs.visit = &visit{queue: e.Queue, enter: ts, slot: c.slot(ts)}
@@ -291,7 +294,12 @@ func (c *Computer) Add(e events.Event) {
 	case events.QueueTimeout:
 		c.closeVisit(cs, ts, exitTimeout, "")
 	case events.QueueOverflow:
-		c.closeVisit(cs, ts, exitOverflow, "")
+		// The ACD's overflow steps widen the skills or add groups while the
+		// call keeps its place: the visit goes on and still ends answered,
+		// abandoned, timed out or closed. It is flagged, not closed.
+		if cs.visit != nil && cs.visit.queue == e.Queue {
+			cs.visit.overflowed = true
+		}
 	case events.QueueClosed:
 		if cs.visit != nil {
 			c.closeVisit(cs, ts, exitClosed, "")
@@ -385,6 +393,9 @@ func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent 
 	}
 	b := c.bucket(v.queue, agent, v.slot)
 	b.Offered++
+	if v.overflowed {
+		b.Overflowed++
+	}
 	b.LongestWait = max(b.LongestWait, wait)
 	within := wait <= c.opt.SLThreshold
 	if within {
@@ -405,7 +416,7 @@ func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent 
 	case exitTimeout:
 		b.TimedOut++
 	case exitOverflow:
-		b.Overflowed++
+		b.OverflowedOut++
 	case exitClosed:
 		b.Closed++
 	}

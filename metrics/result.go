@@ -73,7 +73,8 @@ type Row struct {
 	Abandoned      int    `json:"abandoned"`
 	ShortAbandoned int    `json:"short_abandoned"`
 	TimedOut       int    `json:"timed_out"`
-	Overflowed     int    `json:"overflowed"`
+	Overflowed     int    `json:"overflowed"`     // reached an overflow step; still counted by their exit
+	OverflowedOut  int    `json:"overflowed_out"` // left for another queue without an exit event
 	Closed         int    `json:"closed"`
 	AnsweredWithin int    `json:"answered_within_t"`
 	// ServiceLevel uses Report.SLFormula.
@@ -269,6 +270,7 @@ func (s *bucket) add(b *bucket) {
 	s.ShortAbandoned += b.ShortAbandoned
 	s.TimedOut += b.TimedOut
 	s.Overflowed += b.Overflowed
+	s.OverflowedOut += b.OverflowedOut
 	s.Closed += b.Closed
 	s.AnsweredWithin += b.AnsweredWithin
 	s.AbandonedWithin += b.AbandonedWithin
@@ -311,7 +313,7 @@ func (r *Result) row(key string, s *bucket) Row {
 	handled := float64(s.Handled)
 	row := Row{
 		Key: key, Offered: s.Offered, Answered: s.Answered, Abandoned: s.Abandoned,
-		ShortAbandoned: s.ShortAbandoned, TimedOut: s.TimedOut, Overflowed: s.Overflowed,
+		ShortAbandoned: s.ShortAbandoned, TimedOut: s.TimedOut, Overflowed: s.Overflowed, OverflowedOut: s.OverflowedOut,
 		Closed: s.Closed, AnsweredWithin: s.AnsweredWithin,
 		ServiceLevel: s.serviceLevel(r.Options.SLFormula),
 		AbandonRate:  Ratio{float64(s.Abandoned), float64(s.Offered)},
