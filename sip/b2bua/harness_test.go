@@ -84,6 +84,13 @@ type switchboard struct {
 
 func startSwitchboard(t *testing.T, rules TransferRules) *switchboard {
 	t.Helper()
+	return startSwitchboardClock(t, rules, nil)
+}
+
+// startSwitchboardClock runs the B2BUA on clk (nil: a virtual clock the
+// test advances).
+func startSwitchboardClock(t *testing.T, rules TransferRules, clk clock.Clock) *switchboard {
+	t.Helper()
 	sb := &switchboard{
 		clk:       clock.NewVirtual(epoch),
 		log:       &eventLog{ch: make(chan events.Event, 256)},
@@ -108,7 +115,9 @@ func startSwitchboard(t *testing.T, rules TransferRules) *switchboard {
 		t.Fatal(err)
 	}
 	// Registration runs on the real clock: these tests are about calls.
-	sb.reg, err = registrar.New(registrar.Config{Passwords: passwords, Algorithms: []string{registrar.AlgorithmMD5}})
+	sb.reg, err = registrar.New(registrar.Config{
+		Passwords: passwords, Events: sb.log, // default algorithms: what real phones get
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +135,7 @@ func startSwitchboard(t *testing.T, rules TransferRules) *switchboard {
 		},
 		OnRinging: func(callID, agentID string) { sb.ringing <- agentID },
 		Events:    sb.log,
-		Clock:     sb.clk,
+		Clock:     b2bClock(sb.clk, clk),
 		Log:       testLogger(),
 	})
 	if err != nil {
@@ -272,4 +281,11 @@ func (fc *fakeCaller) hangUp() { fc.once.Do(func() { close(fc.done) }) }
 // sendToBridge sends RTP from the caller's phone to Switchboard's caller side.
 func (fc *fakeCaller) sendToBridge(t testing.TB, pt uint8, seq uint16, payload []byte) {
 	fc.phone.send(t, fc.media.LocalAddr(), pt, seq, uint32(seq)*160, payload)
+}
+
+func b2bClock(v *clock.Virtual, c clock.Clock) clock.Clock {
+	if c != nil {
+		return c
+	}
+	return v
 }

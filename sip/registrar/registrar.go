@@ -47,8 +47,12 @@ type Config struct {
 	Realm string
 	// Passwords maps agent ID (the SIP user part) to the agent's password.
 	Passwords map[string]Password
-	// Algorithms offered in challenges, most preferred first (RFC 8760 §2.4:
-	// one WWW-Authenticate per algorithm). Default: SHA-256, then MD5.
+	// Algorithms offered in challenges, in order (RFC 8760 §2.4: one
+	// WWW-Authenticate per algorithm; the phone takes the first it knows).
+	// Default: MD5 only, because older phone stacks (Debian 12's baresip 1.0
+	// on libre 1.x) fail the registration outright when any challenge names
+	// an algorithm they do not know. List SHA-256 (first) when every phone
+	// supports RFC 8760.
 	Algorithms      []string
 	DefaultExpires  time.Duration
 	MinExpires      time.Duration
@@ -121,7 +125,7 @@ func New(cfg Config) (*Registrar, error) {
 		cfg.Realm = DefaultRealm
 	}
 	if len(cfg.Algorithms) == 0 {
-		cfg.Algorithms = []string{AlgorithmSHA256, AlgorithmMD5}
+		cfg.Algorithms = []string{AlgorithmMD5}
 	}
 	for _, a := range cfg.Algorithms {
 		if _, ok := newHash(a); !ok || a == "" {

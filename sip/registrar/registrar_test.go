@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,8 +31,11 @@ func TestRegisterCredentials(t *testing.T) {
 		{"sha256 good", []string{AlgorithmSHA256, AlgorithmMD5}, "1001", "1001", "s3cret-1001", 200, "SHA-256"},
 		{"md5 wrong password", []string{AlgorithmMD5}, "1001", "1001", "guess", 403, "MD5"},
 		{"sha256 wrong password", []string{AlgorithmSHA256}, "1001", "1001", "guess", 403, "SHA-256"},
-		{"unknown agent", nil, "9999", "9999", "whatever", 403, "SHA-256"},
-		{"another agent's password", nil, "1001", "1002", "s3cret-1002", 403, "SHA-256"},
+		{"default: md5 only", nil, "1001", "1001", "s3cret-1001", 200, "MD5"},
+		{"both offered, phone picks sha256", []string{AlgorithmMD5, AlgorithmSHA256}, "1001", "1001", "s3cret-1001", 200, "SHA-256"},
+		{"both offered, sha256 wrong password", []string{AlgorithmMD5, AlgorithmSHA256}, "1001", "1001", "guess", 403, "SHA-256"},
+		{"unknown agent", nil, "9999", "9999", "whatever", 403, "MD5"},
+		{"another agent's password", nil, "1001", "1002", "s3cret-1002", 403, "MD5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -45,7 +49,7 @@ func TestRegisterCredentials(t *testing.T) {
 			chals := res.GetHeaders("WWW-Authenticate")
 			wantAlgs := tt.algorithms
 			if wantAlgs == nil {
-				wantAlgs = []string{AlgorithmSHA256, AlgorithmMD5}
+				wantAlgs = []string{AlgorithmMD5}
 			}
 			if len(chals) != len(wantAlgs) {
 				t.Fatalf("%d challenges; want %d", len(chals), len(wantAlgs))
@@ -56,7 +60,15 @@ func TestRegisterCredentials(t *testing.T) {
 					t.Fatalf("challenge %d = %q (%v); want algorithm %s qop auth", i, h.Value(), err, wantAlgs[i])
 				}
 			}
-			req.AppendHeader(sip.NewHeader("Authorization", authorize(t, chals[0].Value(), tt.user, tt.password, req.Recipient.Addr(), 1)))
+			// The phone answers the first challenge with the algorithm it uses.
+			chosen := slices.IndexFunc(chals, func(h sip.Header) bool {
+				c, _ := digest.ParseChallenge(h.Value())
+				return c.Algorithm == tt.wantAlg
+			})
+			if chosen < 0 {
+				t.Fatalf("no %s challenge offered", tt.wantAlg)
+			}
+			req.AppendHeader(sip.NewHeader("Authorization", authorize(t, chals[chosen].Value(), tt.user, tt.password, req.Recipient.Addr(), 1)))
 			req.CSeq().SeqNo++
 			req.RemoveHeader("Via")
 			res = p.do(req)
