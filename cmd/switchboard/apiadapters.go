@@ -56,3 +56,9 @@ func apiErr(err error) error {
 	}
 	return err
 }
+
+// notReadyReasons are the codes the wallboard offers: the ACD's built-in
+// ones and the config's own.
+func notReadyReasons(cfg *Config) []string {
+	return append(append([]string(nil), routing.BuiltinNotReadyReasons...), cfg.NotReadyReasons...)
+}

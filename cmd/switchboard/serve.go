@@ -81,7 +81,7 @@ type server struct {
 	store   *sqlite.Store
 	writer  *events.Writer
 	sink    events.Sink
-	live    *liveCalls
+	live    *httpapi.CallTracker
 	notify  *httpapi.Notifier
 	catalog func() *flows.Catalog
 	watcher *flows.Watcher // nil when the flows are embedded
@@ -91,7 +91,7 @@ type server struct {
 }
 
 func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, err error) {
-	s = &server{cfg: cfg, log: log, live: newLiveCalls(), notify: httpapi.NewNotifier()}
+	s = &server{cfg: cfg, log: log, live: httpapi.NewCallTracker(), notify: httpapi.NewNotifier()}
 	defer func() {
 		if err != nil {
 			s.close(context.Background())
@@ -161,7 +161,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	}
 
 	reports := &apiReports{log: s.store, flush: s.writer.Flush, shortAbandon: cfg.Events.ShortAbandon}
-	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, Logger: log.With("component", "http")}, httpapi.Deps{
+	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, NotReadyReasons: notReadyReasons(cfg), Logger: log.With("component", "http")}, httpapi.Deps{
 		Agents:  apiAgents{acd},
 		Queues:  &apiQueues{acd: acd, reports: reports},
 		Calls:   s.live,
@@ -218,7 +218,7 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	}
 
 	<-runCtx.Done()
-	s.log.Info("shutting down", "calls", s.live.Count())
+	s.log.Info("shutting down", "calls", s.sip.Active())
 	cancel(nil)
 	wg.Wait()
 	closeCtx, done := context.WithTimeout(context.Background(), shutdownGrace)

@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// runMain runs the program in-process and returns its exit status and output.
-func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
+// runMainInput runs the program in-process with stdin and returns its exit
+// status and output.
+func runMainInput(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}
@@ -20,7 +21,7 @@ func runMain(t *testing.T, stdin string, args ...string) (int, string, string) {
 // simulateJSON runs simulate --json and decodes its lines.
 func simulateJSON(t *testing.T, args ...string) []simLine {
 	t.Helper()
-	code, out, errs := runMain(t, "", append([]string{"simulate", "--config", "../../configs/switchboard.yaml", "--json"}, args...)...)
+	code, out, errs := runMainInput(t, "", append([]string{"simulate", "--config", "../../configs/switchboard.yaml", "--json"}, args...)...)
 	if code != 0 {
 		t.Fatalf("simulate %v exited %d: %s", args, code, errs)
 	}
@@ -139,7 +140,7 @@ func TestSimulateTimeoutWaitsMaxWaitOnVirtualTime(t *testing.T) {
 }
 
 func TestSimulateInteractive(t *testing.T) {
-	code, out, errs := runMain(t, "2\n2\n#\n", "simulate", "--config", "../../configs/switchboard.yaml",
+	code, out, errs := runMainInput(t, "2\n2\n#\n", "simulate", "--config", "../../configs/switchboard.yaml",
 		"--flow", "heating-hotline", "--at", "2026-11-23T23:30:00+08:00")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
@@ -160,7 +161,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{"simulate", "--flow", "heating-hotline", "--agents", "9999:ready"},
 		{"simulate", "--flow", "heating-hotline", "--agents", "1001:dancing"},
 	} {
-		code, _, errs := runMain(t, "", append([]string{args[0], "--config", "../../configs/switchboard.yaml"}, args[1:]...)...)
+		code, _, errs := runMainInput(t, "", append([]string{args[0], "--config", "../../configs/switchboard.yaml"}, args[1:]...)...)
 		if code != 2 || !strings.Contains(errs, "Try:") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 with a Try: hint", args, code, errs)
 		}

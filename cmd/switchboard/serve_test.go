@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/configs"
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/sqlite"
+	"github.com/switchboard-cc/switchboard/media"
+	"github.com/switchboard-cc/switchboard/sip/siptest"
+)
+
+// testConfigDir copies the embedded configs to a folder whose office
+// calendar is always open, so the tests do not depend on today's time.
+func testConfigDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := fs.WalkDir(configs.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(configs.FS, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "switchboard.yaml")
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	s = strings.Replace(s, "mon-fri: [\"08:00-18:00\"]\n      sat: [\"09:00-17:00\"]", "daily: [\"00:00-24:00\"]", 1)
+	s = regexp.MustCompile(`(?m)^      - \{date: .*\}\n`).ReplaceAllString(s, "")
+	s = strings.Replace(s, "    holidays:\n    exceptions:\n", "", 1)
+	if err := os.WriteFile(cfgPath, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startServe runs serve in-process on free ports and returns its addresses.
+func startServe(t *testing.T, configDir, dataDir string) (Addrs, func()) {
+	t.Helper()
+	ready := make(chan Addrs, 1)
+	var out bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &bytes.Buffer{}, Ready: func(a Addrs) { ready <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	t.Setenv("SWITCHBOARD_TOKEN", "test-token")
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--config", filepath.Join(configDir, "switchboard.yaml"),
+			"--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", dataDir})
+	}()
+	select {
+	case a := <-ready:
+		return a, func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve exited %d: %s", code, m.Stderr)
+			}
+		}
+	case code := <-done:
+		t.Fatalf("serve exited %d before ready: %s", code, m.Stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve not ready after 20s")
+	}
+	return Addrs{}, nil
+}
+
+// A caller walks the heating hotline over real SIP to voicemail: English,
+// billing, an account number, nobody logged in so self-service, voicemail.
+// The event log on disk has the whole path, the recording holds the
+// caller's speech, and the API showed the call while it was live.
+func TestServeCallerReachesVoicemail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real SIP call")
+	}
+	dir, data := testConfigDir(t), t.TempDir()
+	addrs, stop := startServe(t, dir, data)
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+
+	phone, err := siptest.NewPhone(siptest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	call, err := phone.Dial(ctx, "sip:96069@"+addrs.SIP, siptest.DialOptions{From: "13800138000", DTMFPayloadType: 101})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer call.Close()
+	if !call.WaitFrames(10, 5*time.Second) {
+		t.Fatalf("heard no prompt audio after answer")
+	}
+
+	// The API lists the call while it is in the IVR.
+	resp, err := http.Get("http://" + addrs.HTTP + "/api/calls")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&live); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(live) != 1 || live[0]["flow"] != "heating-hotline" {
+		t.Errorf("GET /api/calls = %v; want the one heating-hotline call", live)
+	}
+
+	// Type ahead through the menus: English, billing, the account, then
+	// voicemail from the after-hours menu (billing has nobody logged in).
+	if err := call.SendDigits(ctx, "2112345678#2"); err != nil {
+		t.Fatal(err)
+	}
+	speech, err := os.ReadFile(filepath.Join(dir, "prompts", "en", "main_menu.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm, err := media.ReadWAV(bytes.NewReader(speech))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Speak once the beep has had time to come, then end with #.
+	waitForEvent(t, data, events.IVRNode, "voicemail", 30*time.Second)
+	time.Sleep(3 * time.Second) // leave_message prompt and beep play before recording starts
+	playing := call.Play([]media.Clip{media.EncodeClip(pcm, call.Codec())}, false)
+	time.Sleep(3 * time.Second)
+	call.Stop(playing)
+	if err := call.SendDigits(ctx, "#"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-call.Done():
+	case <-ctx.Done():
+		t.Fatal("the server did not hang up after goodbye")
+	}
+	if !call.EndedByServer() {
+		t.Error("call not ended by the server")
+	}
+	stop()
+	stopped = true
+
+	evs := readEvents(t, data)
+	var path []string
+	var saved *events.Event
+	for i, e := range evs {
+		if e.Type == events.IVRNode {
+			path = append(path, e.Node)
+		}
+		if e.Type == events.VoicemailSaved {
+			saved = &evs[i]
+		}
+	}
+	want := []string{"language", "set_en", "check_hours", "main_menu", "account", "billing", "after_hours", "voicemail", "thanks_message", "goodbye", "end"}
+	if strings.Join(path, ",") != strings.Join(want, ",") {
+		t.Errorf("path = %v; want %v", path, want)
+	}
+	if evs[0].Type != events.CallStart || evs[len(evs)-1].Type != events.CallEnd {
+		t.Errorf("log runs %s .. %s; want call.start .. call.end", evs[0].Type, evs[len(evs)-1].Type)
+	}
+	if saved == nil {
+		t.Fatal("no voicemail.saved event")
+	}
+	rec, err := os.ReadFile(saved.Data["path"])
+	if err != nil {
+		t.Fatalf("recording: %v", err)
+	}
+	recPCM, err := media.ReadWAV(bytes.NewReader(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if voiced := voicedFrames(recPCM); voiced < 50 {
+		t.Errorf("recording has %d voiced 20 ms frames; want the caller's ~3 s of speech", voiced)
+	}
+}
+
+func voicedFrames(pcm []int16) int {
+	n := 0
+	for i := 0; i+160 <= len(pcm); i += 160 {
+		var sum int64
+		for _, s := range pcm[i : i+160] {
+			if s < 0 {
+				s = -s
+			}
+			sum += int64(s)
+		}
+		if sum/160 > media.SilenceLevel {
+			n++
+		}
+	}
+	return n
+}
+
+func readEvents(t *testing.T, data string) []events.Event {
+	t.Helper()
+	st, err := sqlite.OpenDir(context.Background(), data, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var evs []events.Event
+	if err := st.Scan(context.Background(), time.Time{}, time.Time{}, func(e events.Event) error {
+		evs = append(evs, e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+// waitForEvent polls the store (written in batches) until an event of type
+// typ at node appears.
+func waitForEvent(t *testing.T, data string, typ events.Type, node string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		st, err := sqlite.OpenDir(context.Background(), data, sqlite.Options{ReadOnly: true})
+		if err == nil {
+			found := false
+			_ = st.Scan(context.Background(), time.Time{}, time.Time{}, func(e events.Event) error {
+				if e.Type == typ && e.Node == node {
+					found = true
+				}
+				return nil
+			})
+			st.Close()
+			if found {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no %s event at %s within %v", typ, node, within)
+}
