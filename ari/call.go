@@ -25,6 +25,7 @@ type call struct {
 	log       *slog.Logger
 	ctx       context.Context // the call's lifetime: ends on hangup or shutdown
 	cancel    context.CancelFunc
+	serveCtx  context.Context // Serve's context: its end is a shutdown
 	sub       ari.Subscription
 
 	mu       sync.Mutex
@@ -32,6 +33,7 @@ type call struct {
 	digitSig chan struct{} // closed and replaced on every digit
 	done     chan struct{} // closed when the channel left Stasis
 	gone     bool
+	seenEnd  bool // Asterisk said the channel left (StasisEnd, ChannelDestroyed)
 	released bool // another controller owns the channel now
 	node     string
 	queue    string
@@ -44,7 +46,7 @@ var _ ivr.Call = (*call)(nil)
 func (t *Transport) newCall(parent context.Context, ch ari.ChannelData, args []string, recovered bool) *call {
 	ctx, cancel := context.WithCancel(parent)
 	c := &call{t: t, id: ch.ID, to: dialedNumber(ch, args), recovered: recovered,
-		ctx: ctx, cancel: cancel, digitSig: make(chan struct{}), done: make(chan struct{})}
+		ctx: ctx, cancel: cancel, serveCtx: parent, digitSig: make(chan struct{}), done: make(chan struct{})}
 	if ch.Caller != nil {
 		c.from = ch.Caller.Number
 	}
@@ -70,6 +72,9 @@ func (c *call) pump() {
 			c.digitSig = make(chan struct{})
 			c.mu.Unlock()
 		case *ari.StasisEnd, *ari.ChannelDestroyed:
+			c.mu.Lock()
+			c.seenEnd = true
+			c.mu.Unlock()
 			c.markGone()
 		}
 	}
@@ -110,7 +115,12 @@ func (c *call) run(h Handler) {
 		c.playRecovery()
 	}
 	out := h(c.ctx, c)
-	if c.isGone() || c.shuttingDown() {
+	c.mu.Lock()
+	seenEnd := c.seenEnd
+	c.mu.Unlock()
+	// A channel we only assumed gone (a 404 or 409 answer) gets a hang-up
+	// anyway: if it is still there, it must not wait in silence.
+	if seenEnd || c.shuttingDown() {
 		return
 	}
 	ctx, cancel := c.t.detached()
@@ -122,7 +132,7 @@ func (c *call) run(h Handler) {
 			return
 		}
 	}
-	for attempt := 0; attempt < 3 && !c.isGone(); attempt++ {
+	for attempt := 0; attempt < 3; attempt++ {
 		err := c.hangup(ctx, "normal")
 		if err == nil {
 			return
@@ -138,9 +148,7 @@ func (c *call) shuttingDown() bool {
 	c.mu.Lock()
 	released := c.released
 	c.mu.Unlock()
-	c.t.mu.Lock()
-	defer c.t.mu.Unlock()
-	return released || c.t.stopping
+	return released || c.serveCtx.Err() != nil
 }
 
 func (c *call) key() *ari.Key { return c.t.key(ari.ChannelKey, c.id) }
@@ -243,7 +251,7 @@ func (c *call) hangup(ctx context.Context, cause string) error {
 	}
 	err := c.t.do(ctx, "hangup", func() error { return c.t.rest.Channel().Hangup(c.key(), reason) })
 	var re *RequestError
-	if err != nil && errors.As(err, &re) && re.Status == 404 {
+	if err != nil && errors.As(err, &re) && re.Gone() {
 		err = nil
 	}
 	if err == nil {

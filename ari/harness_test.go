@@ -2,10 +2,12 @@ package ari
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -82,7 +84,13 @@ func (hs *harness) shutdown() {
 	select {
 	case <-hs.done:
 	case <-time.After(testTimeout):
-		hs.t.Error("Serve did not return after cancel")
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		var evs []string
+		for _, e := range hs.fake.Events() {
+			evs = append(evs, fmt.Sprintf("%s delivered=%v", e.Type, e.Delivered))
+		}
+		hs.t.Errorf("Serve did not return after cancel\nfake events: %v\nlogs:\n%s\n%s", evs, hs.logs.String(), buf[:n])
 	}
 }
 
@@ -160,4 +168,8 @@ func hasPrefixIn(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func newTestLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

@@ -175,8 +175,12 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	if err != nil {
 		return ivr.Recording{}, err
 	}
-	sub := c.t.bus.Subscribe(c.t.key(ari.LiveRecordingKey, name), ari.Events.RecordingFinished, ari.Events.RecordingFailed)
+	// One subscription for the recording's end and the caller's hang-up,
+	// so their order is the order Asterisk sent them in.
+	sub := c.t.bus.Subscribe(nil, ari.Events.RecordingFinished, ari.Events.RecordingFailed,
+		ari.Events.ChannelHangupRequest, ari.Events.StasisEnd)
 	defer sub.Cancel()
+	hungUp := false
 	c.mu.Lock()
 	before := len(c.digits)
 	c.mu.Unlock()
@@ -206,13 +210,34 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 				return rec, nil
 			}
 			rec.Duration = c.t.clk.Now().Sub(start)
-			if f, ok := e.(*ari.RecordingFinished); ok && f.Recording.Duration > 0 {
-				rec.Duration = time.Duration(f.Recording.Duration)
-			}
-			if _, failed := e.(*ari.RecordingFailed); failed {
+			switch ev := e.(type) {
+			case *ari.ChannelHangupRequest:
+				hungUp = hungUp || ev.Channel.ID == c.id
+				continue
+			case *ari.StasisEnd:
+				if ev.Channel.ID == c.id {
+					rec.Stop = "hangup"
+					return rec, nil
+				}
+				continue
+			case *ari.RecordingFailed:
+				if ev.Recording.Name != name {
+					continue
+				}
 				return rec, &RequestError{Op: "record", Err: errRecordingFailed}
+			case *ari.RecordingFinished:
+				if ev.Recording.Name != name {
+					continue
+				}
+				if ev.Recording.Duration > 0 {
+					rec.Duration = time.Duration(ev.Recording.Duration)
+				}
 			}
-			rec.Stop = c.recordStop(r, rec.Duration, before)
+			if hungUp {
+				rec.Stop = "hangup"
+			} else {
+				rec.Stop = c.recordStop(r, rec.Duration, before)
+			}
 			return rec, nil
 		case <-backstop:
 			stopByUs()

@@ -181,6 +181,7 @@ func (t *Transport) session(ctx context.Context, ws *websocket.Conn) error {
 		for {
 			var data []byte
 			if err := websocket.Message.Receive(ws, &data); err != nil {
+				t.log.Debug("ari: events read ended", "err", err)
 				readErr <- err
 				close(frames)
 				return
@@ -201,6 +202,9 @@ func (t *Transport) session(ctx context.Context, ws *websocket.Conn) error {
 		}
 		if e.GetType() == ari.Events.ApplicationReplaced {
 			return errReplaced
+		}
+		if t.log.Enabled(ctx, slog.LevelDebug) {
+			t.log.Debug("ari: event", "type", e.GetType(), "keys", fmt.Sprint(e.Keys()))
 		}
 		t.dispatch(ctx, e)
 	}
