@@ -41,7 +41,7 @@ func (b Behavior) String() string {
 type Agent struct {
 	Behavior    Behavior
 	AnswerAfter time.Duration // ringing before the pickup
-	Talk        time.Duration // conversation length; 0: DefaultTalk
+	Talk        time.Duration // conversation length; 0: DefaultTalk; negative: until ended from outside
 	CallerEnds  bool          // the caller, not the agent, hangs up at the end of Talk
 }
 
@@ -77,8 +77,9 @@ type Call struct {
 	clock clock.Clock
 
 	mu        sync.Mutex
-	buf       string // DTMF pressed and not yet collected
-	next      int    // index of the next Step
+	buf       string        // DTMF pressed and not yet collected
+	changed   chan struct{} // closed and replaced when keys arrive
+	next      int           // index of the next Step
 	gone      chan struct{}
 	goneOnce  sync.Once
 	hungUpBy  string // "caller" or "system"
@@ -103,7 +104,7 @@ func NewCall(cfg Config) *Call {
 	if cfg.PromptLength <= 0 {
 		cfg.PromptLength = DefaultPromptLength
 	}
-	c := &Call{cfg: cfg, clock: cfg.Clock, gone: make(chan struct{})}
+	c := &Call{cfg: cfg, clock: cfg.Clock, gone: make(chan struct{}), changed: make(chan struct{})}
 	if c.clock == nil {
 		c.clock = clock.Real{}
 	}
@@ -167,193 +168,242 @@ func (c *Call) take(p Point) (Step, bool) {
 	return Step{}, false
 }
 
-// wait sleeps d on the clock; it fails when ctx ends or the caller goes.
-func (c *Call) wait(ctx context.Context, d time.Duration, op string) error {
-	if d <= 0 {
-		select {
-		case <-c.gone:
-			return c.hangupErr(op)
-		default:
-			return ctx.Err()
-		}
-	}
-	t := c.clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.gone:
-		return c.hangupErr(op)
-	case <-t.C():
-		return nil
-	}
-}
-
+// press puts keys in the DTMF buffer and wakes whoever waits for keys.
 func (c *Call) press(keys string) {
 	if keys == "" {
 		return
 	}
 	c.buf += keys
 	c.logLocked("press", keys)
+	close(c.changed)
+	c.changed = make(chan struct{})
 }
 
-// Play plays p for PromptLength per prompt. A step AtPrompt presses its
-// keys (or hangs up) Delay into the playback; with Barge a key ends it.
-func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
-	c.mu.Lock()
+// action is a scripted caller action at an offset from an operation's start.
+type action struct {
+	at     time.Duration
+	key    byte
+	hangup bool
+}
+
+// op is one running Call operation with the caller's scripted actions for
+// it. Actions happen in time order on the clock, one timer at a time, so a
+// run on the virtual clock is deterministic; what the script has not done
+// when the operation ends happens at once (the caller typed ahead).
+type op struct {
+	c     *Call
+	name  string
+	start time.Time
+	todo  []action
+}
+
+// begin starts operation name: it fails when the caller is gone, and takes
+// the step waiting for p, whose actions start offset into the operation.
+// c.mu must be held.
+func (c *Call) beginLocked(name string, p Point, offset time.Duration) (*op, error) {
 	if c.isGone() {
-		c.mu.Unlock()
-		return "", c.hangupErr("play")
+		return nil, c.hangupErr(name)
 	}
+	o := &op{c: c, name: name, start: c.clock.Now()}
+	step, ok := c.take(p)
+	if !ok {
+		return o, nil
+	}
+	at := offset + step.Delay
+	for i := 0; i < len(step.Keys); i++ {
+		at = offset + step.Delay + time.Duration(i)*step.Gap
+		o.todo = append(o.todo, action{at: at, key: step.Keys[i]})
+	}
+	if step.Hangup {
+		o.todo = append(o.todo, action{at: at, hangup: true})
+	}
+	return o, nil
+}
+
+func (o *op) elapsed() time.Duration { return o.c.clock.Now().Sub(o.start) }
+
+// do performs a scripted action; c.mu must be held.
+func (o *op) doLocked(a action) {
+	if a.hangup {
+		o.c.callerHangupLocked()
+		return
+	}
+	o.c.press(string(a.key))
+}
+
+// finish performs the actions still due, at once.
+func (o *op) finish() {
+	o.c.mu.Lock()
+	defer o.c.mu.Unlock()
+	for _, a := range o.todo {
+		if o.c.isGone() {
+			break
+		}
+		o.doLocked(a)
+	}
+	o.todo = nil
+}
+
+// wait blocks until the deadline (an offset from the start; negative: none),
+// performing scripted actions due before it. It returns true at the
+// deadline, false when keys arrived (ch, taken with the buffer under c.mu,
+// was closed or a scripted key was pressed), and an error when the caller
+// hangs up or ctx ends.
+func (o *op) wait(ctx context.Context, ch <-chan struct{}, deadline time.Duration) (bool, error) {
+	next, scripted := deadline, false
+	if len(o.todo) > 0 && (deadline < 0 || o.todo[0].at <= deadline) {
+		next, scripted = o.todo[0].at, true
+	}
+	var fire <-chan time.Time
+	if next >= 0 {
+		if d := next - o.elapsed(); d > 0 {
+			t := o.c.clock.NewTimer(d)
+			defer t.Stop()
+			fire = t.C()
+		} else {
+			ready := make(chan time.Time, 1)
+			ready <- time.Time{}
+			fire = ready
+		}
+	}
+	select {
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-o.c.gone:
+		return false, o.c.hangupErr(o.name)
+	case <-ch:
+		return false, nil
+	case <-fire:
+	}
+	if !scripted {
+		return true, nil
+	}
+	o.c.mu.Lock()
+	a := o.todo[0]
+	o.todo = o.todo[1:]
+	o.doLocked(a)
+	o.c.mu.Unlock()
+	if a.hangup {
+		return false, o.c.hangupErr(o.name)
+	}
+	return false, nil
+}
+
+// Play plays p for PromptLength per prompt. Keys arrive from a step AtPrompt
+// (Delay into the playback) or from the Remote; with Barge a key ends the
+// playback and stays buffered.
+func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 	names := make([]string, len(p.Prompts))
 	for i, pr := range p.Prompts {
 		names[i] = promptLabel(pr)
 	}
 	label := strings.Join(names, " ")
-	c.logLocked("play", label)
-	if p.Barge && c.buf != "" {
-		c.played = append(c.played, label+" (barged)")
-		key := c.buf[:1]
+	c.mu.Lock()
+	o, err := c.beginLocked("play", AtPrompt, 0)
+	if err != nil {
 		c.mu.Unlock()
-		return key, nil
-	}
-	length := time.Duration(len(p.Prompts)) * c.cfg.PromptLength
-	step, ok := c.take(AtPrompt)
-	c.mu.Unlock()
-
-	at := length
-	if ok && step.Delay < length {
-		at = step.Delay
-	}
-	if err := c.wait(ctx, at, "play"); err != nil {
 		return "", err
 	}
-	if ok {
+	c.logLocked("play", label)
+	c.mu.Unlock()
+	length := time.Duration(len(p.Prompts)) * c.cfg.PromptLength
+	for {
 		c.mu.Lock()
-		c.press(step.Keys)
-		if step.Hangup {
-			c.callerHangupLocked()
-			c.mu.Unlock()
-			return "", c.hangupErr("play")
-		}
 		if p.Barge && c.buf != "" {
 			c.played = append(c.played, label+" (barged)")
 			key := c.buf[:1]
 			c.mu.Unlock()
+			o.finish()
 			return key, nil
 		}
+		ch := c.changed
 		c.mu.Unlock()
-		if err := c.wait(ctx, length-at, "play"); err != nil {
+		done, err := o.wait(ctx, ch, length)
+		if err != nil {
 			return "", err
 		}
+		if done {
+			c.mu.Lock()
+			c.played = append(c.played, label)
+			c.mu.Unlock()
+			o.finish()
+			return "", nil
+		}
 	}
-	c.mu.Lock()
-	c.played = append(c.played, label)
-	c.mu.Unlock()
-	return "", nil
 }
 
-type keyAt struct {
-	at  time.Duration
-	key byte
-}
-
-// Collect takes buffered keys first, then the keys of a step AtInput, on
-// the step's timeline, and stops as a transport would: terminator, max
-// digits, first- or inter-digit timeout. Keys pressed past the stop stay
-// buffered.
+// Collect takes buffered keys first, then keys as they come (from a step
+// AtInput or the Remote), and stops as a transport would: terminator, max
+// digits, first- or inter-digit timeout. Keys past the stop stay buffered.
 func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
 	c.mu.Lock()
-	if c.isGone() {
-		c.mu.Unlock()
-		return ivr.Collected{}, c.hangupErr("collect")
-	}
-	var keys []keyAt
-	for i := 0; i < len(c.buf); i++ {
-		keys = append(keys, keyAt{0, c.buf[i]})
-	}
-	c.buf = ""
-	step, ok := c.take(AtInput)
-	hangAt := time.Duration(-1)
-	if ok {
-		for i := 0; i < len(step.Keys); i++ {
-			keys = append(keys, keyAt{step.Delay + time.Duration(i)*step.Gap, step.Keys[i]})
-		}
-		if step.Hangup {
-			hangAt = step.Delay
-			if n := len(step.Keys); n > 0 {
-				hangAt = step.Delay + time.Duration(n-1)*step.Gap
-			}
-		}
-	}
+	o, err := c.beginLocked("collect", AtInput, 0)
 	c.mu.Unlock()
-
-	var got ivr.Collected
-	deadline := col.FirstDigit
-	stopAt, used := time.Duration(-1), 0
-	for _, k := range keys {
-		if k.at > deadline {
-			break
-		}
-		used++
-		if strings.IndexByte(col.Terminator, k.key) >= 0 {
-			got.Stop, stopAt = ivr.StopTerminator, k.at
-			break
-		}
-		got.Digits += string(k.key)
-		if col.Max > 0 && len(got.Digits) >= col.Max {
-			got.Stop, stopAt = ivr.StopMaxDigits, k.at
-			break
-		}
-		deadline = k.at + col.InterDigit
-	}
-	if stopAt < 0 {
-		stopAt = deadline
-		got.Stop = ivr.StopFirstTimeout
-		if got.Digits != "" {
-			got.Stop = ivr.StopInterTimeout
-		}
-	}
-	if hangAt >= 0 && hangAt <= stopAt {
-		err := c.wait(ctx, hangAt, "collect")
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if err == nil {
-			for _, k := range keys {
-				if k.at <= hangAt {
-					c.press(string(k.key))
-				}
-			}
-			c.callerHangupLocked()
-		}
-		return ivr.Collected{}, c.hangupErr("collect")
-	}
-	if err := c.wait(ctx, stopAt, "collect"); err != nil {
+	if err != nil {
 		return ivr.Collected{}, err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, k := range keys[used:] {
-		c.buf += string(k.key)
+	var got ivr.Collected
+	deadline := col.FirstDigit
+	for got.Stop == "" {
+		c.mu.Lock()
+		took := false
+		for c.buf != "" && got.Stop == "" {
+			k := c.buf[0]
+			c.buf = c.buf[1:]
+			took = true
+			if strings.IndexByte(col.Terminator, k) >= 0 {
+				got.Stop = ivr.StopTerminator
+				break
+			}
+			got.Digits += string(k)
+			if col.Max > 0 && len(got.Digits) >= col.Max {
+				got.Stop = ivr.StopMaxDigits
+			}
+		}
+		if took {
+			deadline = o.elapsed() + col.InterDigit
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		if got.Stop != "" {
+			break
+		}
+		timedOut, err := o.wait(ctx, ch, deadline)
+		if err != nil {
+			return ivr.Collected{}, err
+		}
+		if timedOut {
+			got.Stop = ivr.StopFirstTimeout
+			if got.Digits != "" {
+				got.Stop = ivr.StopInterTimeout
+			}
+		}
 	}
+	c.mu.Lock()
 	c.collected = append(c.collected, got)
 	c.logLocked("collect", fmt.Sprintf("%q %s", got.Digits, got.Stop))
-	if hangAt >= 0 {
-		c.callerHangupLocked() // the caller hangs up right after
-	}
+	c.mu.Unlock()
+	o.finish()
 	return got, nil
 }
 
-// Record records the caller: a step AtInput talks for Talk, then presses
-// Keys (a terminator stops it) or hangs up; silence stops it Silence after
-// the talk ends, Max stops it in any case.
+// Record records the caller. Keys buffered before it starts are dropped;
+// a terminator key stops it, other keys are part of the recording. A step
+// AtInput talks for Talk, then presses Keys or hangs up Delay later;
+// silence stops it Silence after the talk ends, Max stops it in any case.
+// A hang-up returns the recording so far and an error wrapping ErrHangup.
 func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) {
 	c.mu.Lock()
-	if c.isGone() {
-		c.mu.Unlock()
-		return ivr.Recording{}, c.hangupErr("record")
+	talk := time.Duration(0)
+	if c.next < len(c.cfg.Script) && c.cfg.Script[c.next].At == AtInput {
+		talk = c.cfg.Script[c.next].Talk
 	}
-	step, _ := c.take(AtInput)
+	o, err := c.beginLocked("record", AtInput, talk)
+	if err != nil {
+		c.mu.Unlock()
+		return ivr.Recording{}, err
+	}
+	c.buf = ""
 	if r.Beep {
 		c.logLocked("beep", "")
 	}
@@ -363,87 +413,71 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	if stopAt <= 0 {
 		stopAt = maxRecord
 	}
-	consider := func(why string, at time.Duration) {
-		if at < stopAt {
-			stop, stopAt = why, at
+	if r.Silence > 0 && talk+r.Silence < stopAt {
+		stop, stopAt = "silence", talk+r.Silence
+	}
+	rec := ivr.Recording{Path: r.Path}
+	for rec.Stop == "" {
+		c.mu.Lock()
+		if i := strings.IndexAny(c.buf, r.Terminator); r.Terminator != "" && i >= 0 {
+			rec.Stop = "terminator"
+			c.buf = c.buf[i+1:]
+		} else {
+			c.buf = ""
+		}
+		ch := c.changed
+		c.mu.Unlock()
+		if rec.Stop != "" {
+			break
+		}
+		done, err := o.wait(ctx, ch, stopAt)
+		switch {
+		case err != nil && errors.Is(err, ivr.ErrHangup):
+			rec.Stop = "hangup"
+		case err != nil:
+			return ivr.Recording{}, err
+		case done:
+			rec.Stop = stop
 		}
 	}
-	if r.Silence > 0 {
-		consider("silence", step.Talk+r.Silence)
-	}
-	keyAt := step.Talk + step.Delay
-	if i := strings.IndexAny(step.Keys, r.Terminator); r.Terminator != "" && i >= 0 {
-		consider("terminator", keyAt)
-	}
-	if step.Hangup {
-		consider("hangup", keyAt)
-	}
-	err := c.wait(ctx, stopAt, "record")
-	if err != nil && !errors.Is(err, ivr.ErrHangup) {
-		return ivr.Recording{}, err
-	}
+	rec.Duration = o.elapsed()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	rec := ivr.Recording{Path: r.Path, Duration: stopAt, Stop: stop}
-	if err != nil { // hung up from outside the script
-		rec.Stop = "hangup"
-	}
-	if rec.Stop == "terminator" {
-		if i := strings.IndexAny(step.Keys, r.Terminator); i+1 < len(step.Keys) {
-			c.buf += step.Keys[i+1:]
-		}
-	}
 	c.records = append(c.records, rec)
 	c.logLocked("record", fmt.Sprintf("%s %s %s", r.Path, rec.Duration, rec.Stop))
+	c.mu.Unlock()
 	if rec.Stop == "hangup" {
-		c.callerHangupLocked()
 		return rec, c.hangupErr("record")
 	}
+	o.finish()
 	return rec, nil
 }
 
-// Hold plays music until ctx ends; a step AtHold presses keys (buffered)
-// or hangs up Delay into it.
+// Hold plays music until ctx ends; a step AtHold presses keys (they stay
+// buffered) or hangs up Delay into it.
 func (c *Call) Hold(ctx context.Context, music ivr.Playback) error {
-	c.mu.Lock()
-	if c.isGone() {
-		c.mu.Unlock()
-		return c.hangupErr("hold")
-	}
 	names := make([]string, len(music.Prompts))
 	for i, p := range music.Prompts {
 		names[i] = promptLabel(p)
 	}
-	c.logLocked("hold", strings.Join(names, " "))
-	step, ok := c.take(AtHold)
-	c.mu.Unlock()
-	if ok {
-		if err := c.wait(ctx, step.Delay, "hold"); err != nil {
-			return quietCtx(ctx, err)
-		}
-		c.mu.Lock()
-		c.press(step.Keys)
-		if step.Hangup {
-			c.callerHangupLocked()
-			c.mu.Unlock()
-			return c.hangupErr("hold")
-		}
+	c.mu.Lock()
+	o, err := c.beginLocked("hold", AtHold, 0)
+	if err != nil {
 		c.mu.Unlock()
+		return err
 	}
-	select {
-	case <-ctx.Done():
-		return nil
-	case <-c.gone:
-		return c.hangupErr("hold")
+	c.logLocked("hold", strings.Join(names, " "))
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		if _, err := o.wait(ctx, ch, -1); err != nil {
+			if ctx.Err() != nil && !errors.Is(err, ivr.ErrHangup) {
+				return nil
+			}
+			return err
+		}
 	}
-}
-
-// quietCtx: Hold returns nil when its context ends.
-func quietCtx(ctx context.Context, err error) error {
-	if ctx.Err() != nil && !errors.Is(err, ivr.ErrHangup) {
-		return nil
-	}
-	return err
 }
 
 // Transfer records t and returns Config.TransferErr.

@@ -2,7 +2,6 @@ package ivrtest
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -15,12 +14,14 @@ import (
 // Connect rings the offered agents as Config.Agents says: the first to
 // answer within the offer's RingTimeout is connected; busy, declining and
 // unreachable agents fail at once, the rest ring out. A step AtRing hangs
-// the caller up Delay into the ringing.
+// the caller up Delay into the ringing. The conversation lasts the agent's
+// Talk (negative: until the Remote's AgentHangup or a hang-up).
 func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 	c.mu.Lock()
-	if c.isGone() {
+	op, err := c.beginLocked("connect", AtRing, 0)
+	if err != nil {
 		c.mu.Unlock()
-		return nil, c.hangupErr("connect")
+		return nil, err
 	}
 	ids := make([]string, len(o.Agents))
 	for i, a := range o.Agents {
@@ -28,7 +29,6 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 	}
 	c.offers = append(c.offers, o)
 	c.logLocked("connect", strings.Join(ids, " "))
-	step, hangs := c.take(AtRing)
 	c.mu.Unlock()
 
 	ring := o.RingTimeout
@@ -39,13 +39,16 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 	misses := map[string]string{}
 	ringsOut := false
 	for _, a := range o.Agents {
-		b := c.cfg.Agents[a.AgentID]
-		if _, known := c.cfg.Agents[a.AgentID]; !known {
+		b, known := c.cfg.Agents[a.AgentID]
+		if !known {
 			b = Agent{Behavior: NoAnswer}
 		}
 		switch b.Behavior {
 		case Answers:
 			if b.AnswerAfter < answerAt {
+				if winner != "" {
+					ringsOut = true
+				}
 				winner, answerAt = a.AgentID, b.AnswerAfter
 			} else {
 				ringsOut = true
@@ -67,16 +70,19 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 	case ringsOut:
 		end = ring
 	}
-	if hangs && (step.Hangup) && step.Delay <= end {
-		err := c.wait(ctx, step.Delay, "connect")
-		if err == nil {
-			c.HangUp()
+	for {
+		c.mu.Lock()
+		ch := c.changed
+		c.mu.Unlock()
+		done, err := op.wait(ctx, ch, end)
+		if err != nil {
+			return nil, err
 		}
-		return nil, c.hangupErr("connect")
+		if done {
+			break
+		}
 	}
-	if err := c.wait(ctx, end, "connect"); err != nil {
-		return nil, err
-	}
+	op.finish()
 	if winner == "" {
 		for _, a := range o.Agents {
 			if _, ok := misses[a.AgentID]; !ok {
@@ -99,22 +105,31 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 	c.leg = l
 	c.logLocked("bridged", winner)
 	talk := b.Talk
-	if talk <= 0 {
+	if talk == 0 {
 		talk = DefaultTalk
 	}
-	c.clock.AfterFunc(talk, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if b.CallerEnds {
-			c.callerHangupLocked()
-			return
-		}
-		if l.end(ivr.ByAgent) {
-			c.leg = nil
-			c.logLocked("leg_end", ivr.ByAgent)
-		}
-	})
+	if talk > 0 {
+		c.clock.AfterFunc(talk, func() {
+			if b.CallerEnds {
+				c.HangUp()
+				return
+			}
+			c.endLeg(l, ivr.ByAgent)
+		})
+	}
 	return l, nil
+}
+
+// endLeg ends a conversation from the agent's side.
+func (c *Call) endLeg(l *leg, by string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l.end(by) {
+		if c.leg == l {
+			c.leg = nil
+		}
+		c.logLocked("leg_end", by)
+	}
 }
 
 func missString(m map[string]string) string {
@@ -154,82 +169,4 @@ func (l *leg) end(by string) bool {
 		ended = true
 	})
 	return ended
-}
-
-// Trace returns the call's trace so far.
-func (c *Call) Trace() []Entry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Entry(nil), c.trace...)
-}
-
-// TraceLines returns the trace as "op detail" lines, without times.
-func (c *Call) TraceLines() []string {
-	var out []string
-	for _, e := range c.Trace() {
-		out = append(out, strings.TrimSpace(e.String()))
-	}
-	return out
-}
-
-// Played lists each Play's prompt names, space-separated, with " (barged)"
-// when a key cut it.
-func (c *Call) Played() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]string(nil), c.played...)
-}
-
-// Collected lists the results of every Collect.
-func (c *Call) Collected() []ivr.Collected {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]ivr.Collected(nil), c.collected...)
-}
-
-// Recordings lists every Record's result.
-func (c *Call) Recordings() []ivr.Recording {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]ivr.Recording(nil), c.records...)
-}
-
-// Transfers lists every Transfer.
-func (c *Call) Transfers() []ivr.Transfer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]ivr.Transfer(nil), c.transfers...)
-}
-
-// Offers lists every Offer passed to Connect.
-func (c *Call) Offers() []routing.Offer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]routing.Offer(nil), c.offers...)
-}
-
-// Ended reports who ended the call ("caller", "system" or "" while it is
-// up) and the engine's hangup cause.
-func (c *Call) Ended() (by, cause string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hungUpBy, c.cause
-}
-
-// Answered reports whether the engine answered the call.
-func (c *Call) Answered() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.answered
-}
-
-// Pending returns the steps not used yet.
-func (c *Call) Pending() []Step {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]Step(nil), c.cfg.Script[c.next:]...)
-}
-
-func (c *Call) String() string {
-	return fmt.Sprintf("fake call %s %s->%s", c.cfg.ID, c.cfg.From, c.cfg.To)
 }

@@ -39,6 +39,8 @@ type ScheduledOffer struct {
 type Router struct {
 	Clock  clock.Clock
 	Groups map[string]Queue
+	// Endpoint says where an agent is rung; nil: URI "fake:<id>".
+	Endpoint func(agentID string) routing.Endpoint
 
 	mu        sync.Mutex
 	log       []string
@@ -128,7 +130,11 @@ func (t *ticket) scheduleLocked() {
 	t.next++
 	o := routing.Offer{ID: fmt.Sprintf("o%d", t.next), Group: t.group, RingTimeout: so.Ring}
 	for _, id := range so.Agents {
-		o.Agents = append(o.Agents, routing.Endpoint{AgentID: id, URI: "fake:" + id})
+		ep := routing.Endpoint{AgentID: id, URI: "fake:" + id}
+		if t.r.Endpoint != nil {
+			ep = t.r.Endpoint(id)
+		}
+		o.Agents = append(o.Agents, ep)
 	}
 	t.timer = t.r.clk().AfterFunc(so.After, func() {
 		t.mu.Lock()
