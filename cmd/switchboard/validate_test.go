@@ -32,6 +32,13 @@ func copyTree(t *testing.T, from, to string) {
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
+		if d.Type()&os.ModeSymlink != 0 {
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		}
 		data, err := os.ReadFile(p)
 		if err != nil {
 			return err
@@ -64,7 +71,7 @@ func TestValidateReportsEveryIssue(t *testing.T) {
 	src := string(data)
 	src = strings.Replace(src, "holiday_closed: {type: play,", "holiday_closed: {type: paly,", 1) // typo'd type
 	src = strings.Replace(src, "    next: billing\n", "    next: biling\n", 1)                    // dangling target
-	src += "  orphan: {type: play, prompt: [goodbye], next: end}\n"                            // unreachable
+	src += "  orphan: {type: play, prompt: [goodbye], next: end}\n"                               // unreachable
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
