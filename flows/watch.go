@@ -59,7 +59,7 @@ func NewWatcher(ctx context.Context, cfg WatcherConfig) (*Watcher, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	w := &Watcher{cfg: cfg, log: log.With("component", "flows"), subs: map[int]func(old, new *Catalog){}, watching: make(chan struct{})}
+	w := &Watcher{cfg: cfg, log: log, subs: map[int]func(old, new *Catalog){}, watching: make(chan struct{})}
 	cat, sum, err := w.load(ctx)
 	if err != nil {
 		return nil, err
