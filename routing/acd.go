@@ -33,8 +33,11 @@ type Calendar interface {
 
 // Options are the ACD's collaborators.
 type Options struct {
-	Clock     clock.Clock         // default clock.Real{}
-	Events    events.Sink         // default events.Discard
+	Clock clock.Clock // default clock.Real{}
+	// Events receives every fact in the state machine's order: Emit is
+	// called with the ACD's lock held, so it must not call back into the
+	// ACD (buffer, as the event stores do). Default events.Discard.
+	Events    events.Sink
 	Logger    *slog.Logger        // default discards
 	Calendars map[string]Calendar // by name, for groups' calendar field
 	// Callbacks is told each time a callback (virtual hold) reaches an

@@ -512,3 +512,38 @@ func TestSubscribe(t *testing.T) {
 		t.Errorf("%d changes after cancel; want none more", len(changes)-1)
 	}
 }
+
+// TestLeaveWhenEmpty: a waiting call leaves with Closed when the last agent
+// who could take it logs out — unless an overflow group still has agents;
+// callbacks stay in line.
+func TestLeaveWhenEmpty(t *testing.T) {
+	h := newHarness(t, Config{
+		Groups: map[string]GroupConfig{
+			"billing":  {Skills: map[string]int{"billing": 1}, Overflow: []OverflowStep{{After: Duration(30 * time.Second), Groups: []string{"operator"}}}},
+			"operator": {Skills: map[string]int{"operator": 1}},
+		},
+		Agents: []AgentConfig{ag("b", map[string]int{"billing": 5}, "not_ready"), ag("op", map[string]int{"operator": 5}, "not_ready")},
+	})
+	early := h.enqueue("early", "billing", 0)
+	h.advance(30 * time.Second) // early may now go to the operators too
+	late := h.enqueue("late", "billing", 0)
+	h.must(h.acd.RequestCallback(h.ctx, Request{CallID: "cb", Group: "billing"}, "+86100"))
+	h.must(h.acd.Logout(h.ctx, "b", "sup", "shift"))
+	if !exited(late) || late.Exit() != Closed {
+		t.Errorf("late (billing only): exit %v; want closed", late.Exit())
+	}
+	if exited(early) {
+		t.Errorf("early (operators may take it): left with %v; want still waiting", early.Exit())
+	}
+	g, _ := h.acd.Group("billing")
+	if g.Waiting != 2 || g.Callbacks != 1 {
+		t.Errorf("billing waiting %d (callbacks %d); want early and the callback", g.Waiting, g.Callbacks)
+	}
+	if !h.acd.CancelCallback(h.ctx, "cb") || h.acd.CancelCallback(h.ctx, "cb") {
+		t.Error("CancelCallback: want true once, then false")
+	}
+	h.must(h.acd.Ready(h.ctx, "op", "op"))
+	if got := agentIDs(h.offer(early)); !slices.Equal(got, []string{"op"}) {
+		t.Errorf("early offered to %v; want op", got)
+	}
+}
