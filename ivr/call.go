@@ -20,6 +20,13 @@ import (
 // buffered digits first. Every blocking method returns promptly with an error
 // wrapping ErrHangup once the caller is gone, and with ctx's error when ctx
 // ends.
+//
+// Further conventions, checked by the ivrtest conformance suite: Collect
+// with Max 0 has no digit limit; Record ignores keys buffered before it
+// starts and, when the caller hangs up during it, returns the recording so
+// far with an error wrapping ErrHangup; Playback.Prompts is shared by the
+// engine and must not be modified; a Leg's Done closes with EndedBy
+// "caller" when the caller hangs up during the conversation.
 type Call interface {
 	ID() string
 	From() string // caller number
