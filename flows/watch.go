@@ -41,8 +41,9 @@ type Watcher struct {
 	cur      atomic.Pointer[Catalog]
 	watching chan struct{}
 
-	mu       sync.Mutex // serializes reloads and guards what follows
+	mu       sync.Mutex // serializes reloads, so subscribers see swaps in order
 	lastSum  [sha256.Size]byte
+	subsMu   sync.Mutex // guards subs and nextSub; a subscriber may unsubscribe while called
 	subs     map[int]func(old, new *Catalog)
 	nextSub  int
 	stopOnce sync.Once
@@ -76,14 +77,14 @@ func (w *Watcher) Current() *Catalog { return w.cur.Load() }
 // OnSwap registers fn to run after each successful swap (in the reloading
 // goroutine; keep it short). The returned function unregisters it.
 func (w *Watcher) OnSwap(fn func(old, new *Catalog)) (cancel func()) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	w.subsMu.Lock()
+	defer w.subsMu.Unlock()
 	id := w.nextSub
 	w.nextSub++
 	w.subs[id] = fn
 	return func() {
-		w.mu.Lock()
-		defer w.mu.Unlock()
+		w.subsMu.Lock()
+		defer w.subsMu.Unlock()
 		delete(w.subs, id)
 	}
 }
@@ -111,7 +112,13 @@ func (w *Watcher) Reload(ctx context.Context) (*Catalog, error) {
 	w.lastSum = sum
 	old := w.cur.Swap(cat)
 	w.log.Info("flows reloaded", "dir", w.cfg.Dir, "flows", len(cat.Flows))
+	w.subsMu.Lock()
+	subs := make([]func(old, new *Catalog), 0, len(w.subs))
 	for _, fn := range w.subs {
+		subs = append(subs, fn)
+	}
+	w.subsMu.Unlock()
+	for _, fn := range subs {
 		fn(old, cat)
 	}
 	return cat, nil
