@@ -359,6 +359,9 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 		return nil, c.end
 	default:
 	}
+	if c.srv.agents != nil && c.srv.agents.Legs != nil {
+		return c.connectAgents(ctx, o) // agents.go
+	}
 	misses := make(map[string]string, len(o.Agents))
 	for _, a := range o.Agents {
 		misses[a.AgentID] = ivr.MissUnreachable

@@ -78,6 +78,9 @@ type Deps struct {
 	Events  events.Sink
 	Clock   clock.Clock
 	Logger  *slog.Logger
+	// Agents is the agent-phone side (registrar and B2BUA, see AgentPhones);
+	// nil: Connect reports every offered agent unreachable.
+	Agents *AgentPhones
 }
 
 func (c Config) withDefaults() (Config, error) {

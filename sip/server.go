@@ -51,6 +51,8 @@ type Server struct {
 	ready chan struct{}
 	addr  string
 	stats Stats
+
+	agents *AgentPhones // nil: no agent phones (agents.go)
 }
 
 // Stats counts what the server did, for logs and the bench.
@@ -85,6 +87,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:     deps.Logger,
 		prompts: media.NewPromptCache(deps.Prompts),
 		ready:   make(chan struct{}),
+		agents:  deps.Agents,
 	}
 	if s.claims == nil {
 		s.claims = func(string) bool { return true }
@@ -187,6 +190,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.sipSrv.OnOptions(s.onOptions)
 	s.sipSrv.OnInfo(s.onInfo)
 	s.sipSrv.OnNotify(s.onNotify)
+	s.mountAgents(ctx, udpClient, laddr)
 
 	var bg sync.WaitGroup
 	mediaCtx, stopMedia := context.WithCancel(context.Background())

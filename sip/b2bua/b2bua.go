@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -36,9 +37,10 @@ type Locator interface {
 type Config struct {
 	// Client sends our requests from the SIP listen socket (build it with
 	// sipgo.WithClientConnectionAddr(listen)) so phones reply to it.
-	Client *sipgo.Client
 	// Contact is our Contact URI in agent dialogs (sip:switchboard@LISTEN):
-	// where phones send BYE, re-INVITE and REFER.
+	// where phones send BYE, re-INVITE and REFER. Both may be left empty
+	// and given later with Bind, once the SIP socket is listening.
+	Client  *sipgo.Client
 	Contact sip.Uri
 	Phones  Locator
 	// MediaIP is bound for agents' RTP and put in our SDP.
@@ -66,7 +68,7 @@ type Config struct {
 // caller. It is safe for concurrent use by many calls.
 type B2BUA struct {
 	cfg  Config
-	ua   sipgo.DialogUA
+	sig  atomic.Pointer[signalling]
 	log  *slog.Logger
 	clk  clock.Clock
 	sink events.Sink
@@ -77,11 +79,8 @@ type B2BUA struct {
 
 // New checks cfg and fills its defaults.
 func New(cfg Config) (*B2BUA, error) {
-	if cfg.Client == nil || cfg.Phones == nil {
-		return nil, fmt.Errorf("b2bua: Client and Phones are required")
-	}
-	if cfg.Contact.Host == "" {
-		return nil, fmt.Errorf("b2bua: Contact URI has no host")
+	if cfg.Phones == nil {
+		return nil, fmt.Errorf("b2bua: Phones (the registrar) is required")
 	}
 	if !cfg.MediaIP.IsValid() {
 		return nil, fmt.Errorf("b2bua: MediaIP is required")
@@ -107,14 +106,39 @@ func New(cfg Config) (*B2BUA, error) {
 	if cfg.Events == nil {
 		cfg.Events = events.Discard
 	}
-	return &B2BUA{
+	b := &B2BUA{
 		cfg:  cfg,
-		ua:   sipgo.DialogUA{Client: cfg.Client, ContactHDR: sip.ContactHeader{Address: cfg.Contact}},
 		log:  cfg.Log,
 		clk:  cfg.Clock,
 		sink: cfg.Events,
 		legs: make(map[string]*Leg),
-	}, nil
+	}
+	if cfg.Client != nil {
+		if err := b.Bind(cfg.Client, cfg.Contact); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+// signalling is how we send: bound once the SIP socket listens.
+type signalling struct {
+	client  *sipgo.Client
+	contact sip.Uri
+	ua      *sipgo.DialogUA
+}
+
+// Bind sets the client our requests leave from and our Contact URI. The
+// sip transport calls it once its socket listens; until then Connect
+// reports every agent unreachable.
+func (b *B2BUA) Bind(client *sipgo.Client, contact sip.Uri) error {
+	if client == nil || contact.Host == "" {
+		return fmt.Errorf("b2bua: bind needs a client and a contact URI with a host")
+	}
+	contact.Scheme = "sip"
+	b.sig.Store(&signalling{client: client, contact: contact,
+		ua: &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{Address: contact}}})
+	return nil
 }
 
 // Caller is the caller's half of a bridge, provided by the caller's

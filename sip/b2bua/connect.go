@@ -96,7 +96,7 @@ func (b *B2BUA) sendCancel(br *branch) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	keep := func(*sipgo.Client, *sip.Request) error { return nil } // headers are final
-	if _, err := b.cfg.Client.Do(ctx, req, keep); err != nil {
+	if _, err := b.sig.Load().client.Do(ctx, req, keep); err != nil {
 		b.log.Info("cancel to agent phone", "contact", br.contact.URI, "error", err)
 	}
 	b.clk.AfterFunc(cancelGiveUp, func() { br.cancel(sipgo.WaitAnswerForceCancelErr) })
@@ -159,6 +159,14 @@ var missRank = map[string]int{ivr.MissUnreachable: 1, ivr.MissTimeout: 2, ivr.Mi
 // up meanwhile, or ctx's error. Only contacts from the Locator are dialled.
 func (b *B2BUA) Connect(ctx context.Context, caller Caller, o routing.Offer) (*Leg, error) {
 	misses := make(map[string]string)
+	sig := b.sig.Load()
+	if sig == nil {
+		b.log.Warn("agent legs: not bound to a SIP socket yet")
+		for _, a := range o.Agents {
+			misses[a.AgentID] = ivr.MissUnreachable
+		}
+		return nil, &ivr.ConnectError{Misses: misses}
+	}
 	var branches []*branch
 	for _, a := range o.Agents {
 		contacts := b.cfg.Phones.Lookup(a.AgentID)
@@ -183,7 +191,7 @@ func (b *B2BUA) Connect(ctx context.Context, caller Caller, o routing.Offer) (*L
 	pending := make(map[*branch]bool, len(branches))
 	for _, br := range branches {
 		pending[br] = true
-		go b.ring(r, caller, o, br, results)
+		go b.ring(sig, r, caller, o, br, results)
 	}
 	stopAll := func(except *branch) {
 		for br := range pending {
@@ -261,7 +269,7 @@ func (b *B2BUA) Connect(ctx context.Context, caller Caller, o routing.Offer) (*L
 }
 
 // ring runs one branch: INVITE, wait, then win (bridge) or report a miss.
-func (b *B2BUA) ring(r *ringing, caller Caller, o routing.Offer, br *branch, results chan<- outcome) {
+func (b *B2BUA) ring(sig *signalling, r *ringing, caller Caller, o routing.Offer, br *branch, results chan<- outcome) {
 	log := b.log.With("call_id", caller.CallID, "agent", br.agent.AgentID, "contact", br.contact.URI)
 	miss := func(reason string, final bool) {
 		if br.rtp != nil {
@@ -277,7 +285,7 @@ func (b *B2BUA) ring(r *ringing, caller Caller, o routing.Offer, br *branch, res
 	}
 	br.rtp = NewUDPMedia(conn, netip.AddrPort{})
 	sessionID := uint64(time.Now().UnixNano())
-	req, err := b.invite(caller, br, sessionID)
+	req, err := b.invite(sig, caller, br, sessionID)
 	if err != nil {
 		log.Warn("agent leg: bad contact", "error", err)
 		miss(ivr.MissUnreachable, false)
@@ -291,7 +299,7 @@ func (b *B2BUA) ring(r *ringing, caller Caller, o routing.Offer, br *branch, res
 		miss(ivr.MissTimeout, false)
 		return
 	}
-	dialog, err := b.ua.WriteInvite(br.ctx, req)
+	dialog, err := sig.ua.WriteInvite(br.ctx, req)
 	if err != nil {
 		log.Info("agent leg: invite not sent", "error", err)
 		miss(ivr.MissUnreachable, false)
@@ -343,7 +351,7 @@ func (b *B2BUA) ring(r *ringing, caller Caller, o routing.Offer, br *branch, res
 		miss(ivr.MissTimeout, false)
 		return
 	}
-	leg := b.bridge(caller, o, br, dialog, desc, sessionID)
+	leg := b.bridge(sig, caller, o, br, dialog, desc, sessionID)
 	if err := dialog.Ack(context.Background()); err != nil {
 		log.Warn("agent leg: ack", "error", err)
 	}
@@ -382,7 +390,7 @@ func (b *B2BUA) hangUpLoser(d *sipgo.DialogClientSession, log interface{ Info(st
 // invite builds the INVITE to one contact: the caller's number as From
 // (display and user), the agent as To, our SDP offer with the caller's
 // codec first so the phone can choose passthrough.
-func (b *B2BUA) invite(caller Caller, br *branch, sessionID uint64) (*sip.Request, error) {
+func (b *B2BUA) invite(sig *signalling, caller Caller, br *branch, sessionID uint64) (*sip.Request, error) {
 	var uri sip.Uri
 	if err := sip.ParseUri(br.contact.URI, &uri); err != nil {
 		return nil, fmt.Errorf("contact %q: %w", br.contact.URI, err)
@@ -397,7 +405,7 @@ func (b *B2BUA) invite(caller Caller, br *branch, sessionID uint64) (*sip.Reques
 	if isDialable(number) {
 		user = number
 	}
-	from := &sip.FromHeader{DisplayName: number, Address: sip.Uri{Scheme: "sip", User: user, Host: b.cfg.Contact.Host, Port: b.cfg.Contact.Port}, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: number, Address: sip.Uri{Scheme: "sip", User: user, Host: sig.contact.Host, Port: sig.contact.Port}, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", User: br.agent.AgentID, Host: uri.Host, Port: uri.Port}, Params: sip.NewParams()})

@@ -28,6 +28,7 @@ const (
 // transfers the caller, or Hangup is called.
 type Leg struct {
 	b         *B2BUA
+	contact   sip.Uri // ours, for responses in this dialog
 	agentID   string
 	queue     string
 	caller    Caller
@@ -104,9 +105,9 @@ func (l *Leg) Hangup(ctx context.Context) error {
 
 // bridge builds the winning leg, registers its dialog and starts the relay
 // before the ACK goes out, so even an immediate BYE from the phone finds it.
-func (b *B2BUA) bridge(caller Caller, o routing.Offer, br *branch, d *sipgo.DialogClientSession, desc mediaDesc, sessionID uint64) *Leg {
+func (b *B2BUA) bridge(sig *signalling, caller Caller, o routing.Offer, br *branch, d *sipgo.DialogClientSession, desc mediaDesc, sessionID uint64) *Leg {
 	l := &Leg{
-		b: b, agentID: br.agent.AgentID, queue: o.Group, caller: caller,
+		b: b, contact: sig.contact, agentID: br.agent.AgentID, queue: o.Group, caller: caller,
 		dialogID: br.callID, dialog: d, rtp: br.rtp, sessionID: sessionID, sdpVersion: 1,
 		desc: desc, done: make(chan struct{}),
 		log: b.log.With("call_id", caller.CallID, "agent", br.agent.AgentID),
@@ -172,7 +173,7 @@ func (l *Leg) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	l.mu.Unlock()
 
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
-	res.AppendHeader(&sip.ContactHeader{Address: l.b.cfg.Contact})
+	res.AppendHeader(&sip.ContactHeader{Address: l.contact})
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	if err := tx.Respond(res); err != nil {
 		l.log.Info("re-invite: respond", "error", err)

@@ -1,0 +1,88 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/sip/b2bua"
+	"github.com/switchboard-cc/switchboard/sip/registrar"
+)
+
+// AgentPhones is the agent side of the native transport, sharing its SIP
+// socket: the registrar agents' phones REGISTER with, and the B2BUA that
+// rings them for Call.Connect. Build both in cmd/switchboard and pass them
+// in Deps.Agents; the server binds them once it listens.
+type AgentPhones struct {
+	Registrar *registrar.Registrar
+	Legs      *b2bua.B2BUA
+	// HoldMusic is what a caller hears while the agent holds the call.
+	HoldMusic ivr.Playback
+}
+
+// mountAgents puts the agent side on the listening socket: REGISTER goes to
+// the registrar (whose OPTIONS qualify runs until ctx ends), and the
+// in-dialog requests of agent legs reach the B2BUA before this server's own
+// handlers see them.
+func (s *Server) mountAgents(ctx context.Context, client *sipgo.Client, laddr netip.AddrPort) {
+	a := s.agents
+	if a == nil {
+		return
+	}
+	if a.Registrar != nil {
+		s.sipSrv.OnRegister(a.Registrar.OnRegister)
+		go a.Registrar.Qualify(ctx, registrar.SIPPinger{Client: client})
+	}
+	if a.Legs == nil {
+		return
+	}
+	contact := sip.Uri{Scheme: "sip", User: "switchboard", Host: laddr.Addr().String(), Port: int(laddr.Port())}
+	if err := a.Legs.Bind(client, contact); err != nil {
+		s.log.Error("agent legs not bound", "error", err)
+		return
+	}
+	s.sipSrv.OnInvite(a.Legs.Wrap(s.onInvite))
+	s.sipSrv.OnAck(a.Legs.Wrap(s.onAck))
+	s.sipSrv.OnBye(a.Legs.Wrap(s.onBye))
+	s.sipSrv.OnOptions(a.Legs.Wrap(s.onOptions))
+	s.sipSrv.OnInfo(a.Legs.Wrap(s.onInfo))
+	s.sipSrv.OnNotify(a.Legs.Wrap(s.onNotify))
+	s.sipSrv.OnRefer(a.Legs.Wrap(nil))
+}
+
+// connectAgents rings the offered agents through the B2BUA and bridges the
+// one who answers with this caller. The caller's RTP is handed over through
+// the media session's SetReceiver/WriteRTP; a media package without them
+// leaves every agent unreachable (logged).
+func (c *Call) connectAgents(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
+	a := c.srv.agents
+	m, ok := any(c.session).(b2bua.CallerMedia)
+	if !ok {
+		c.log.Error("agent legs need media.Session.SetReceiver and WriteRTP; reporting agents unreachable")
+		misses := make(map[string]string, len(o.Agents))
+		for _, ag := range o.Agents {
+			misses[ag.AgentID] = ivr.MissUnreachable
+		}
+		return nil, &ivr.ConnectError{Misses: misses}
+	}
+	c.mu.Lock()
+	codec, dtmf := c.offer.Codec, c.offer.DTMFPT
+	c.mu.Unlock()
+	leg, err := a.Legs.Connect(ctx, b2bua.Caller{
+		CallID: c.id, Number: c.from, Codec: codec, DTMFPayloadType: dtmf, Media: m,
+		MusicOnHold: func(ctx context.Context) error { return c.Hold(ctx, a.HoldMusic) },
+		Done:        c.done,
+	}, o)
+	if err != nil {
+		if errors.Is(err, ivr.ErrHangup) {
+			return nil, c.gone()
+		}
+		return nil, err
+	}
+	return leg, nil
+}
