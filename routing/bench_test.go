@@ -37,6 +37,9 @@ func bigConfig(state string) Config {
 // BenchmarkRoute measures routing decisions with 10,000 agents in 500
 // groups.
 //
+//   - decide: the decision alone for a call arriving in one of the 500
+//     groups, plus reserving the chosen agent (out of the ready index of
+//     every group they serve) and releasing them again.
 //   - arrive: a call arrives while agents are free; the ACD picks one (call
 //     side decision), then the call is abandoned, which frees the agent
 //     (agent-side decision over its groups). Two decisions per op, plus the
@@ -47,6 +50,29 @@ func bigConfig(state string) Config {
 //     the finish and the enqueue.
 func BenchmarkRoute(b *testing.B) {
 	ctx := context.Background()
+	b.Run("decide", func(b *testing.B) {
+		acd, err := New(bigConfig("ready"), Options{Clock: clock.NewVirtual(t0)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		probes := make([]*Ticket, 0, 500) // one call per group, not in line
+		for _, name := range acd.groupNames {
+			t := &Ticket{req: Request{CallID: "probe-" + name, Group: name}, group: acd.groups[name]}
+			t.entries = acd.entriesFor(t, nil)
+			probes = append(probes, t)
+		}
+		acd.mu.Lock()
+		defer acd.mu.Unlock()
+		b.ReportAllocs()
+		b.ResetTimer()
+		defer reportCPU(b)()
+		for i := range b.N {
+			e := probes[i%len(probes)].pickLine() // the decision
+			ag := e.pool.agents[0].ag
+			acd.set(ag, ag.presence, ag.reason, Reserved) // the reservation: out of every ready index
+			acd.set(ag, ag.presence, ag.reason, Idle)     // and back, to keep the state steady
+		}
+	})
 	b.Run("arrive", func(b *testing.B) {
 		clk := clock.NewVirtual(t0)
 		acd, err := New(bigConfig("ready"), Options{Clock: clk})

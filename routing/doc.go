@@ -36,6 +36,9 @@
 //   - watches Exited: it is closed once the call has left the queue, and
 //     Exit says why (Answered, Abandoned, TimedOut). Max wait does not cut
 //     an offer that is ringing; if nobody answers, the call leaves then.
+//     A call also leaves with Closed when the last agent logged in who could
+//     take it logs out. Overflowed is never the exit: overflow steps widen
+//     who may take the call while it keeps its place (queue.overflow).
 //
 // Reports about an offer that is no longer current are ignored, so a late
 // or duplicate report cannot corrupt the state.

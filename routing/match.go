@@ -74,19 +74,26 @@ func (a *ACD) settle(ctx context.Context, ags ...*agent) {
 // serves them fairly.
 func (a *ACD) matchAgent(ctx context.Context, ag *agent) {
 	for ag.available {
-		var best *entry
-		for _, m := range ag.memberships {
-			if len(m.pool.calls) > 0 {
-				if e := m.pool.calls[0]; best == nil || e.t.ahead(best.t) {
-					best = e
-				}
-			}
-		}
+		best := ag.pickCall()
 		if best == nil {
 			return
 		}
 		a.offer(ctx, best, ag)
 	}
+}
+
+// pickCall is the agent-side decision: the head of each of the agent's
+// pools' lines, best first. It looks at one call per pool, never at all.
+func (ag *agent) pickCall() *entry {
+	var best *entry
+	for _, m := range ag.memberships {
+		if len(m.pool.calls) > 0 {
+			if e := m.pool.calls[0]; best == nil || e.t.ahead(best.t) {
+				best = e
+			}
+		}
+	}
+	return best
 }
 
 // matchCall offers t to a free agent of its own line if there is one, else
@@ -95,12 +102,20 @@ func (a *ACD) matchCall(ctx context.Context, t *Ticket) {
 	if t.state != waiting {
 		return
 	}
+	if e := t.pickLine(); e != nil {
+		a.offer(ctx, e, nil)
+	}
+}
+
+// pickLine is the call-side decision: the first of t's lines with a free
+// agent (whose pool heap holds the strategy's choice at its head).
+func (t *Ticket) pickLine() *entry {
 	for _, e := range t.entries {
 		if len(e.pool.agents) > 0 {
-			a.offer(ctx, e, nil)
-			return
+			return e
 		}
 	}
+	return nil
 }
 
 // offer reserves agents of e's pool for e's call: only, when an agent is
