@@ -49,11 +49,19 @@ func runValidate(ctx context.Context, m *Main, args []string) error {
 			issues = append(issues, fmt.Sprintf("%s:%d:%d: %s", cfg.source, is.Pos.Line, is.Pos.Col, is.Message))
 		}
 	}
-	env, err := cfg.flowEnv()
-	if err != nil && len(calErrs) == 0 {
+	// Check the flows against the calendars that did build, so one broken
+	// calendar does not hide the flows' other problems.
+	good := *cfg
+	good.Calendars = map[string]hours.Config{}
+	for name, c := range cfg.Calendars {
+		if cals[name] != nil {
+			good.Calendars[name] = c
+		}
+	}
+	env, err := good.flowEnv()
+	if err != nil {
 		return err
 	}
-	env.Calendars = cals // the good ones, so one bad calendar does not flag every hours node
 
 	srcs, err := flowSources(cfg, paths)
 	if err != nil {
