@@ -286,3 +286,31 @@ func equalDays(a, b []time.Weekday) bool {
 	}
 	return true
 }
+
+func TestNewMergesAndRejects(t *testing.T) {
+	cal, err := New(Spec{Name: "m", Weekly: map[time.Weekday][]Range{
+		time.Monday: {{9 * 3600, 12 * 3600}, {11 * 3600, 14 * 3600}, {16 * 3600, 17 * 3600}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cal.OpenRanges(Date{2026, 11, 23})
+	if len(got) != 2 || got[0].String() != "09:00-14:00" || got[1].String() != "16:00-17:00" {
+		t.Errorf("merged ranges = %v; want [09:00-14:00 16:00-17:00]", got)
+	}
+	if cal.Location != time.UTC {
+		t.Errorf("nil location = %v; want UTC", cal.Location)
+	}
+	bad := []Spec{
+		{Weekly: map[time.Weekday][]Range{time.Monday: {{10, 10}}}},
+		{Weekly: map[time.Weekday][]Range{time.Monday: {{-1, 10}}}},
+		{Weekly: map[time.Weekday][]Range{time.Monday: {{0, 25 * 3600}}}},
+		{Exceptions: []Exception{{Date: Date{2026, 1, 1}, Ranges: []Range{{22 * 3600, 26 * 3600}}}}},
+		{Exceptions: []Exception{{Date: Date{2026, 1, 1}, Closed: true}, {Date: Date{2026, 1, 1}, Closed: true}}},
+	}
+	for i, s := range bad {
+		if _, err := New(s); err == nil {
+			t.Errorf("bad spec %d accepted", i)
+		}
+	}
+}
