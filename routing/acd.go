@@ -83,6 +83,7 @@ type ACD struct {
 	pools      map[string]*pool
 	bySkill    map[string]map[*agent]struct{}
 	tickets    map[string]*Ticket // queued or connected, by call ID
+	places     placeMemory        // where calls that left without an agent stood
 
 	seq   uint64 // tickets, for FIFO ties
 	now   time.Time
@@ -151,6 +152,7 @@ func New(cfg Config, opts Options) (*ACD, error) {
 		pools:     map[string]*pool{},
 		bySkill:   map[string]map[*agent]struct{}{},
 		tickets:   map[string]*Ticket{},
+		places:    placeMemory{byCall: map[string]linePlace{}},
 		subs:      map[int]func(Change){},
 	}
 	a.now = a.clock.Now()

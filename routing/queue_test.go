@@ -547,3 +547,31 @@ func TestLeaveWhenEmpty(t *testing.T) {
 		t.Errorf("early offered to %v; want op", got)
 	}
 }
+
+// TestCallbackAfterTimeoutKeepsPlace: the flow's callback node does not
+// know when the caller first queued; the ACD remembers the place the call
+// left (here on max_wait) and the callback takes it.
+func TestCallbackAfterTimeoutKeepsPlace(t *testing.T) {
+	h := newHarness(t, Config{
+		Groups: map[string]GroupConfig{"billing": {MaxWait: Duration(60 * time.Second)}},
+		Agents: []AgentConfig{ag("a1", nil, "not_ready")},
+	})
+	first := h.enqueue("c1", "billing", 0)
+	h.advance(30 * time.Second)
+	h.enqueue("c2", "billing", 0)
+	h.advance(30 * time.Second) // c1 times out into the after-hours menu
+	if first.Exit() != TimedOut {
+		t.Fatalf("c1 exit %v; want timeout", first.Exit())
+	}
+	h.advance(20 * time.Second) // the caller chooses "call me back"
+	h.must(h.acd.RequestCallback(h.ctx, Request{CallID: "c1", Group: "billing"}, "+86100"))
+	h.must(h.acd.Ready(h.ctx, "a1", "a1"))
+	g, _ := h.acd.Group("billing")
+	var offered []string
+	for _, e := range h.rec.of(events.AgentOffer) {
+		offered = append(offered, e.CallID)
+	}
+	if !slices.Equal(offered, []string{"c1"}) || g.Callbacks != 0 {
+		t.Errorf("offered %v (callbacks still waiting %d); want the callback c1 first", offered, g.Callbacks)
+	}
+}

@@ -174,6 +174,11 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 	}
 	t.maxWait = deadline{kind: dueMaxWait, t: t}
 	t.nextStep = deadline{kind: dueStep, t: t}
+	if p, ok := a.places.take(req.CallID, a.now); ok && req.Callback && req.EnqueuedAt.IsZero() && p.group == g.name {
+		// A callback asked after the caller left this line (say, on
+		// timeout into the after-hours menu) keeps the caller's place.
+		t.enqueuedAt = p.at
+	}
 	if t.enqueuedAt.IsZero() || t.enqueuedAt.After(a.now) {
 		t.enqueuedAt = a.now
 	}
@@ -348,6 +353,9 @@ func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	t.exit = why
 	delete(g.waiting, t)
 	delete(a.tickets, t.req.CallID)
+	if !t.req.Callback {
+		a.places.remember(t.req.CallID, linePlace{group: g.name, at: t.enqueuedAt}, a.now)
+	}
 	waited := a.now.Sub(t.entered)
 	var typ events.Type
 	switch why {
@@ -567,4 +575,53 @@ func (t *Ticket) Finish(by string) {
 		return
 	}
 	a.finish(context.Background(), t, by)
+}
+
+// rememberPlace is how long the ACD remembers where a call stood in line
+// after it left without an agent, so a callback asked later in the same
+// call (from the after-hours menu) keeps the caller's place: long enough
+// for a self-service menu, short enough to stay small.
+const rememberPlace = 30 * time.Minute
+
+type linePlace struct {
+	group string
+	at    time.Time // the caller's place (enqueue time)
+	left  time.Time
+}
+
+// placeMemory remembers recent places by call ID, oldest first.
+type placeMemory struct {
+	byCall map[string]linePlace
+	order  []string // call IDs in the order they left
+}
+
+func (m *placeMemory) remember(callID string, p linePlace, now time.Time) {
+	m.expire(now)
+	p.left = now
+	m.byCall[callID] = p
+	m.order = append(m.order, callID)
+}
+
+// take returns and forgets the place callID left.
+func (m *placeMemory) take(callID string, now time.Time) (linePlace, bool) {
+	m.expire(now)
+	p, ok := m.byCall[callID]
+	delete(m.byCall, callID)
+	return p, ok
+}
+
+func (m *placeMemory) expire(now time.Time) {
+	n := 0
+	for ; n < len(m.order); n++ {
+		p, ok := m.byCall[m.order[n]]
+		if ok && now.Sub(p.left) <= rememberPlace {
+			break
+		}
+		if ok {
+			delete(m.byCall, m.order[n])
+		}
+	}
+	if n > 0 {
+		m.order = append(m.order[:0], m.order[n:]...)
+	}
 }
