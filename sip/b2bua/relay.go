@@ -185,7 +185,8 @@ func (t *translator) translate(in []byte) []byte {
 	seq := binary.BigEndian.Uint16(in[2:])
 	ts := binary.BigEndian.Uint32(in[4:])
 	ssrc := binary.BigEndian.Uint32(in[8:])
-	if !t.started || ssrc != t.srcSSRC || t.resync.Swap(false) {
+	fresh := !t.started || ssrc != t.srcSSRC || t.resync.Swap(false)
+	if fresh {
 		// A new source (or the same one after a pause): continue our own
 		// numbering where it stopped and mark a new talkspurt.
 		nextSeq, nextTS := t.lastSeq+1, t.lastTS+media.FrameSamples
@@ -199,10 +200,10 @@ func (t *translator) translate(in []byte) []byte {
 		marker = marker || outPT != t.toDTMF
 	}
 	oseq, ots := seq+t.seqDelta, ts+t.tsDelta
-	if int16(oseq-t.lastSeq) > 0 {
+	if fresh || int16(oseq-t.lastSeq) > 0 { // late packets do not move us back
 		t.lastSeq = oseq
 	}
-	if int32(ots-t.lastTS) > 0 {
+	if fresh || int32(ots-t.lastTS) > 0 {
 		t.lastTS = ots
 	}
 	out := t.out[:12+len(payload)]

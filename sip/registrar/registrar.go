@@ -44,32 +44,32 @@ const (
 
 // Config configures a Registrar.
 type Config struct {
-	Realm string
+	Realm string `yaml:"realm"`
 	// Passwords maps agent ID (the SIP user part) to the agent's password.
-	Passwords map[string]Password
+	Passwords map[string]Password `yaml:"-"` // from the agent roster
 	// Algorithms offered in challenges, in order (RFC 8760 §2.4: one
 	// WWW-Authenticate per algorithm; the phone takes the first it knows).
 	// Default: MD5 only, because older phone stacks (Debian 12's baresip 1.0
 	// on libre 1.x) fail the registration outright when any challenge names
 	// an algorithm they do not know. List SHA-256 (first) when every phone
 	// supports RFC 8760.
-	Algorithms      []string
-	DefaultExpires  time.Duration
-	MinExpires      time.Duration
-	MaxExpires      time.Duration
-	NonceTTL        time.Duration
-	MaxContacts     int
-	QualifyInterval time.Duration
-	QualifyTimeout  time.Duration
-	LapseGrace      time.Duration
+	Algorithms      []string      `yaml:"digest_algorithms"`
+	DefaultExpires  time.Duration `yaml:"default_expires"`
+	MinExpires      time.Duration `yaml:"min_expires"`
+	MaxExpires      time.Duration `yaml:"max_expires"`
+	NonceTTL        time.Duration `yaml:"nonce_ttl"`
+	MaxContacts     int           `yaml:"max_contacts"`
+	QualifyInterval time.Duration `yaml:"qualify_interval"`
+	QualifyTimeout  time.Duration `yaml:"qualify_timeout"`
+	LapseGrace      time.Duration `yaml:"lapse_grace"`
 
-	Clock  clock.Clock
-	Log    *slog.Logger
-	Events events.Sink
+	Clock  clock.Clock  `yaml:"-"`
+	Log    *slog.Logger `yaml:"-"`
+	Events events.Sink  `yaml:"-"`
 	// OnAvailability is called (outside the registrar's lock) whenever an
 	// agent gains its first callable contact or loses its last one. reason is
 	// one of the Reason constants.
-	OnAvailability func(agentID string, available bool, reason string)
+	OnAvailability func(agentID string, available bool, reason string) `yaml:"-"`
 }
 
 // Why an agent's device availability changed (Data["reason"] of

@@ -13,6 +13,7 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/icholy/digest"
+	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-cc/switchboard/events"
 )
@@ -305,5 +306,26 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	out := buf.String() + fmt.Sprintf("%v %+v %#v %s", pw, map[string]Password{"a": pw}, pw, pw)
 	if strings.Contains(out, "hunter2") {
 		t.Fatalf("password leaked: %s", out)
+	}
+}
+
+func TestConfigFromYAML(t *testing.T) {
+	src := `
+realm: callcenter
+digest_algorithms: [SHA-256, MD5]
+min_expires: 30s
+max_expires: 1h
+qualify_interval: 45s
+`
+	var cfg Config
+	if err := yaml.Unmarshal([]byte(src), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Realm != "callcenter" || cfg.MinExpires != 30*time.Second || cfg.MaxExpires != time.Hour ||
+		cfg.QualifyInterval != 45*time.Second || len(cfg.Algorithms) != 2 || cfg.Algorithms[0] != AlgorithmSHA256 {
+		t.Fatalf("decoded %+v", cfg)
+	}
+	if _, err := New(Config{Algorithms: []string{"SHA-512"}}); err == nil {
+		t.Fatal("New accepted an algorithm it cannot check")
 	}
 }
