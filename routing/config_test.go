@@ -189,3 +189,33 @@ func TestShippedConfig(t *testing.T) {
 		t.Errorf("agent 1001 = %+v, %v; want the billing skill", s, err)
 	}
 }
+
+// TestDocsExample keeps the configuration example in docs/routing.md
+// working: its first YAML block must decode strictly and build an ACD.
+func TestDocsExample(t *testing.T) {
+	raw, err := os.ReadFile("../docs/routing.md")
+	if err != nil {
+		t.Skipf("no docs: %v", err)
+	}
+	doc := string(raw)
+	start := strings.Index(doc, "```yaml\n")
+	if start < 0 {
+		t.Fatal("no yaml block in docs/routing.md")
+	}
+	block := doc[start+len("```yaml\n"):]
+	block = block[:strings.Index(block, "```")]
+	var cfg Config
+	dec := yaml.NewDecoder(strings.NewReader(block))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatalf("decode the docs example: %v\n%s", err, block)
+	}
+	h := newHarness(t, cfg)
+	if s := h.agentState("1003"); s.State() != "ready" {
+		t.Errorf("1003 starts %s; want ready as the example says", s.State())
+	}
+	tk := h.enqueue("c1", "billing", 0)
+	if got := agentIDs(h.offer(tk)); len(got) != 1 || got[0] != "1003" {
+		t.Errorf("billing call offered to %v; want 1003", got)
+	}
+}
