@@ -227,7 +227,7 @@ func TestCatalogSwapKeepsRunningCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	current.Store(Catalog(v2.Flow(), other2.Flow()))
-	go clk.AutoAdvance(ctx, 2*time.Millisecond)
+	go clk.AutoAdvance(ctx, quietTime)
 	out := <-done
 	if out.Flow != "other" || !slices.Equal(call.Played(), []string{"en/v1.wav", "en/old_other.wav"}) {
 		t.Errorf("outcome %+v played %q; want the old catalog throughout", out, call.Played())
@@ -254,7 +254,7 @@ func TestPromptFallbackAndNumbers(t *testing.T) {
 	call := NewCall(Config{To: "100", Clock: clk})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	go clk.AutoAdvance(ctx, 2*time.Millisecond)
+	go clk.AutoAdvance(ctx, quietTime)
 	eng.Run(ctx, call)
 	want := []string{
 		"zh/welcome.wav",

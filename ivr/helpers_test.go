@@ -61,6 +61,7 @@ type world struct {
 	transfer error
 	maxSteps int
 	to       string
+	id       string
 	onCall   func(*ivrtest.Call)
 }
 
@@ -96,18 +97,28 @@ func (w world) run(t *testing.T) result {
 	if to == "" {
 		to = "100"
 	}
-	call := ivrtest.NewCall(ivrtest.Config{ID: "c1", From: "5551234", To: to, Clock: clk, Script: w.script, Agents: w.agents, TransferErr: w.transfer})
+	id := w.id
+	if id == "" {
+		id = "c1"
+	}
+	call := ivrtest.NewCall(ivrtest.Config{ID: id, From: "5551234", To: to, Clock: clk, Script: w.script, Agents: w.agents, TransferErr: w.transfer})
 	if w.onCall != nil {
 		w.onCall(call)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	go clk.AutoAdvance(ctx, 2*time.Millisecond)
+	// The clock jumps once everything has been quiet this long. It must
+	// outlast a goroutine hand-off (the queue's music goroutine, the fake
+	// ACD's timers) even under -race on a busy machine, or time would run
+	// ahead of a timer not yet set.
+	go clk.AutoAdvance(ctx, quietTime)
 	out := eng.Run(ctx, call)
 	if ctx.Err() != nil {
 		t.Fatalf("run did not finish: %v", ctx.Err())
 	}
 	return result{out: out, call: call, events: rec, router: router}
 }
+
+const quietTime = 5 * time.Millisecond
 
 func input(keys string) ivrtest.Step { return ivrtest.Step{Keys: keys} }
