@@ -4,13 +4,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/configs"
 	"github.com/switchboard-cc/switchboard/flows"
+	"github.com/switchboard-cc/switchboard/hours"
 	"github.com/switchboard-cc/switchboard/ivr"
 	. "github.com/switchboard-cc/switchboard/ivr/ivrtest"
 )
@@ -63,6 +66,25 @@ func heatingHotline(t testing.TB) *flows.Flow {
 }
 
 func TestGoldenHeatingHotline(t *testing.T) {
+	runHeatingGolden(t, Catalog(heatingHotline(t)))
+}
+
+// The flow the loader compiles from configs/flows/heating-hotline.yaml
+// runs exactly like the one built in Go above: same golden traces.
+func TestGoldenHeatingHotlineFromYAML(t *testing.T) {
+	data, err := fs.ReadFile(configs.FS, "flows/heating-hotline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := flows.Compile(context.Background(), []flows.Source{{Name: "heating-hotline.yaml", Data: data}},
+		flows.Env{Calendars: map[string]*hours.Calendar{"office": office(t)}})
+	if err != nil {
+		t.Fatalf("compile the example flow: %v", err)
+	}
+	runHeatingGolden(t, cat)
+}
+
+func runHeatingGolden(t *testing.T, catalog *flows.Catalog) {
 	outage := lookupFunc(func(ctx context.Context, req ivr.LookupRequest) (map[string]string, error) {
 		if !strings.HasSuffix(req.URL, "account=12345678") {
 			return nil, fmt.Errorf("unexpected url %s", req.URL)
@@ -96,7 +118,7 @@ func TestGoldenHeatingHotline(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := tc.w
-			w.catalog, w.script, w.to = Catalog(heatingHotline(t)), steps, "96069"
+			w.catalog, w.script, w.to = catalog, steps, "96069"
 			if w.groups == nil {
 				w.groups = map[string]Queue{"billing": {Closed: true}}
 			}
