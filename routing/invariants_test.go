@@ -66,9 +66,12 @@ type checker struct {
 // place is the model's own record of a call's place in line, so a bug that
 // moves a call (say, to the end after a miss) is caught.
 type place struct {
-	prio int
-	at   time.Time
-	seq  int
+	prio  int
+	at    time.Time
+	seq   int
+	group string
+	left  time.Time // when the visit ended
+	gone  bool      // it ended without an agent
 }
 
 func (p place) ahead(o place) bool {
@@ -102,11 +105,18 @@ func (c *checker) event(e events.Event) {
 		}
 		c.inQueue[e.CallID] = true
 		c.entered++
-		pl := place{at: e.Time, seq: c.entered}
+		pl := place{at: e.Time, seq: c.entered, group: e.Queue}
 		if t := c.acd.tickets[e.CallID]; t != nil {
 			pl.prio = t.req.Priority
 			if at := t.req.EnqueuedAt; !at.IsZero() && at.Before(e.Time) {
 				pl.at = at
+			}
+			// A callback without a time takes the place its call left
+			// this group without an agent, within rememberPlace.
+			prev, had := c.place[e.CallID]
+			if t.req.Callback && t.req.EnqueuedAt.IsZero() && had && prev.gone && prev.group == e.Queue &&
+				e.Time.Sub(prev.left) <= rememberPlace && prev.at.Before(e.Time) {
+				pl.at = prev.at
 			}
 		}
 		c.place[e.CallID] = pl
@@ -123,6 +133,9 @@ func (c *checker) event(e events.Event) {
 			c.fail("call %s left (%s) without being in a queue, or twice", e.CallID, e.Type)
 		}
 		c.inQueue[e.CallID] = false
+		pl := c.place[e.CallID]
+		pl.left, pl.gone = e.Time, e.Type != events.QueueConnect
+		c.place[e.CallID] = pl
 	case events.AgentOffer:
 		if p := c.presence[e.Agent]; p != "ready" {
 			c.fail("agent %s offered call %s while %s", e.Agent, e.CallID, p)
@@ -313,8 +326,13 @@ func runSequence(t *testing.T, seed uint64, steps int) bool {
 		case op < 28:
 			next++
 			id := fmt.Sprintf("c%d", next)
-			at := clk.Now().Add(-time.Duration(r.IntN(120)) * time.Second)
-			err := acd.RequestCallback(ctx, Request{CallID: id, Group: groups[r.IntN(len(groups))], EnqueuedAt: at}, "+86100")
+			req := Request{CallID: id, Group: groups[r.IntN(len(groups))], EnqueuedAt: clk.Now().Add(-time.Duration(r.IntN(120)) * time.Second)}
+			if c := pick(); c != nil && c.tk.state == gone && r.IntN(2) == 0 {
+				// the caller who left asks for a callback: their place is remembered
+				req = Request{CallID: c.tk.req.CallID, Group: c.tk.req.Group}
+				id = req.CallID
+			}
+			err := acd.RequestCallback(ctx, req, "+86100")
 			did = fmt.Sprintf("callback %s: %v", id, err)
 			if err == nil {
 				tk := acd.tickets[id] // test-only peek: the dialer would get it from the hook
@@ -413,7 +431,14 @@ func runSequence(t *testing.T, seed uint64, steps int) bool {
 		}
 	}
 	// Every call that entered either left exactly once or is still in line.
+	latest := map[string]*Ticket{}
 	for _, c := range calls {
+		latest[c.tk.req.CallID] = c.tk
+	}
+	for _, c := range calls {
+		if latest[c.tk.req.CallID] != c.tk {
+			continue // an earlier visit of a call that came back as a callback
+		}
 		in := chk.inQueue[c.tk.req.CallID]
 		st := c.tk.state
 		if in != (st == waiting || st == offered) {
