@@ -263,8 +263,13 @@ func (c *Computer) Add(e events.Event) {
 			}
 			n.Choices[e.Data["digits"]]++
 		}
-	case events.SelfServiceDone, events.VoicemailSaved, events.CallbackRequested:
+	case events.VoicemailSaved, events.CallbackRequested:
 		cs.selfService = true
+	case events.SelfServiceDone:
+		// A failed lookup or a refused callback served nobody.
+		if r := e.Data["result"]; r == "" || r == "ok" {
+			cs.selfService = true
+		}
 	case events.QueueEnter:
 		if cs.visit != nil {
 			// Entered another queue without an exit event: the earlier

@@ -94,6 +94,33 @@ func TestQueueVisitEdges(t *testing.T) {
 	}
 }
 
+func TestCallOutcomes(t *testing.T) {
+	r := run(t,
+		// A failed lookup is not self-service: the caller then hangs up.
+		e(0, events.CallStart, "c1", "", "", "from", "+1"),
+		e(1, events.IVRNode, "c1", "", "", "node_type", "lookup"),
+		e(3, events.SelfServiceDone, "c1", "", "", "kind", "lookup", "result", "error"),
+		e(9, events.CallEnd, "c1", "", "", "by", "caller"),
+		// A refused callback neither; the flow then ends the call itself.
+		e(10, events.CallStart, "c2", "", "", "from", "+2"),
+		e(11, events.SelfServiceDone, "c2", "", "", "kind", "callback", "result", "closed"),
+		e(12, events.CallEnd, "c2", "", "", "by", "system"),
+		// Transferred out of the IVR.
+		e(20, events.CallStart, "c3", "", "", "from", "+3"),
+		e(21, events.CallTransfer, "c3", "", "", "target", "112", "kind", "number"),
+		e(22, events.CallEnd, "c3", "", "", "by", "system"),
+		// Still talking at the end of the log.
+		e(30, events.CallStart, "c4", "", "", "from", "+1"),
+	)
+	want := CallOutcomes{Total: 3, SelfService: 1, Transferred: 1, DroppedInIVR: 1, InProgress: 1}
+	if r.Calls != want {
+		t.Errorf("outcomes = %+v; want %+v", r.Calls, want)
+	}
+	if r.Repeat.Within24h != 1 || r.Repeat.Calls != 4 {
+		t.Errorf("repeat = %+v; want 1 of 4", r.Repeat)
+	}
+}
+
 func TestAgentSpansSplitAcrossIntervals(t *testing.T) {
 	r := run(t,
 		e(-600, events.AgentState, "", "", "a1", "state", "login"), // 08:50
