@@ -11,6 +11,8 @@ import (
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/sip/b2bua"
+	"github.com/switchboard-cc/switchboard/sip/registrar"
 )
 
 // Defaults, each with its reason.
@@ -62,6 +64,10 @@ type Config struct {
 	PacerShards int `yaml:"pacer_shards"`
 	// UserAgent is sent in the User-Agent and Server headers.
 	UserAgent string `yaml:"user_agent"`
+	// Registrar and Transfers configure agents' phones (AgentPhones,
+	// docs/agents-phones.md); passwords come from the agent roster.
+	Registrar registrar.Config    `yaml:"registrar"`
+	Transfers b2bua.TransferRules `yaml:"transfers"`
 }
 
 // Deps are what the server needs from the rest of the program.

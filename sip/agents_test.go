@@ -1,0 +1,49 @@
+package sip
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/switchboard-cc/switchboard/sip/registrar"
+)
+
+// The sip section of docs/agents-phones.md decodes strictly, as
+// cmd/switchboard reads it.
+func TestAgentPhonesConfigFromDocs(t *testing.T) {
+	src := `
+listen: 127.0.0.1:5060
+registrar:
+  realm: switchboard
+  digest_algorithms: [SHA-256, MD5]
+  min_expires: 60s
+  max_expires: 2h
+  default_expires: 1h
+  max_contacts: 5
+  qualify_interval: 30s
+  qualify_timeout: 2s
+  lapse_grace: 10m
+transfers:
+  groups:
+    billing: billing
+    "7001": billing
+  numbers:
+    - "+861012345678"
+    - "+8610555*"
+`
+	dec := yaml.NewDecoder(bytes.NewReader([]byte(src)))
+	dec.KnownFields(true)
+	var cfg Config
+	if err := dec.Decode(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Registrar.Algorithms[0] != registrar.AlgorithmSHA256 || cfg.Registrar.LapseGrace != 10*time.Minute ||
+		cfg.Transfers.Groups["7001"] != "billing" || len(cfg.Transfers.Numbers) != 2 {
+		t.Fatalf("decoded %+v", cfg)
+	}
+	if err := cfg.Transfers.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
