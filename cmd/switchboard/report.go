@@ -231,9 +231,8 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	}
 	opt := metrics.Options{ShortAbandon: *short, SLThreshold: *threshold, SLFormula: f,
 		Interval: rf.interval, Location: loc, From: from, To: to}
-	if to.IsZero() {
-		opt.To = time.Now() // agents still logged in count up to now
-	}
+	// With no --to, agents still logged in are counted up to the last
+	// event: an old export must not grow their login time until today.
 	src, err := openSource(ctx, rf.data, rf.jsonl)
 	if err != nil {
 		return err
