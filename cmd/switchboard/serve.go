@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/events/sqlite"
 	"github.com/switchboard-cc/switchboard/flows"
@@ -161,7 +163,8 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	}
 
 	reports := &apiReports{log: s.store, flush: s.writer.Flush, shortAbandon: cfg.Events.ShortAbandon}
-	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, NotReadyReasons: notReadyReasons(cfg), Logger: log.With("component", "http")}, httpapi.Deps{
+	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, NotReadyReasons: notReadyReasons(cfg), Logger: log.With("component", "http"),
+		Collectors: []prometheus.Collector{statsCollector{writer: s.writer, sip: s.sip}}}, httpapi.Deps{
 		Agents:  apiAgents{acd},
 		Queues:  &apiQueues{acd: acd, reports: reports},
 		Calls:   s.live,

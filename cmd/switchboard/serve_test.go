@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -162,6 +163,17 @@ func TestServeCallerReachesVoicemail(t *testing.T) {
 	}
 	if !call.EndedByServer() {
 		t.Error("call not ended by the server")
+	}
+	resp, err = http.Get("http://" + addrs.HTTP + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prom, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`switchboard_sip_invites_total{outcome="accepted"} 1`, `switchboard_events_total{outcome="emitted"}`, `switchboard_sip_dtmf_digits_total{mode="rfc4733"} 13`} {
+		if !strings.Contains(string(prom), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 	stop()
 	stopped = true
