@@ -127,7 +127,11 @@ func NewWriter(store Store, cfg WriterConfig) *Writer {
 // call.end of a hung-up call must still be recorded.
 func (w *Writer) Emit(ctx context.Context, e Event) {
 	if !w.enqueue(ctx, e, w.cfg.MaxWait) {
-		w.log.Warn("event dropped", "type", e.Type, "call_id", e.CallID)
+		// Log the first drop and then every 1000th: an overloaded disk must
+		// not also flood the log. Stats has the exact count.
+		if n := w.Stats().Dropped; n == 1 || n%1000 == 0 {
+			w.log.Warn("event buffer full: events dropped", "dropped_total", n, "type", e.Type, "call_id", e.CallID)
+		}
 	}
 }
 
