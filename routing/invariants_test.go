@@ -3,6 +3,7 @@ package routing
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -261,14 +262,23 @@ func checkState(a *ACD) error {
 	return nil
 }
 
-// TestRandomizedInvariants runs 1,500 generated sequences of 80 steps.
+var (
+	moreSeeds = flag.Int("routing.seeds", 0, "run this many randomized sequences instead of 3,000")
+	seqSteps  = flag.Int("routing.steps", 80, "steps per randomized sequence")
+)
+
+// TestRandomizedInvariants runs 3,000 generated sequences of 80 steps
+// (go test -run Randomized -routing.seeds 100000 for a longer hunt).
 func TestRandomizedInvariants(t *testing.T) {
-	seeds := 1500
+	seeds := 3000
 	if testing.Short() {
 		seeds = 200
 	}
+	if *moreSeeds > 0 {
+		seeds = *moreSeeds
+	}
 	for seed := range seeds {
-		if !runSequence(t, uint64(seed), 80) {
+		if !runSequence(t, uint64(seed), *seqSteps) {
 			return
 		}
 	}
