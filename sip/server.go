@@ -445,6 +445,9 @@ func (s *Server) terminate(ctx context.Context, c *Call) error {
 	if d.LoadState() == sip.DialogStateEnded {
 		return nil
 	}
+	if e := c.Ended(); e != nil && e.By == "caller" {
+		return nil // the caller's BYE or CANCEL is being answered right now
+	}
 	if !answered {
 		return d.Respond(480, "Temporarily Unavailable", nil)
 	}
