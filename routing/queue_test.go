@@ -1,12 +1,14 @@
 package routing
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/internal/clock"
 )
 
 // TestPriorityFIFO: higher priority first, first-in-first-out within one.
@@ -573,5 +575,60 @@ func TestCallbackAfterTimeoutKeepsPlace(t *testing.T) {
 	}
 	if !slices.Equal(offered, []string{"c1"}) || g.Callbacks != 0 {
 		t.Errorf("offered %v (callbacks still waiting %d); want the callback c1 first", offered, g.Callbacks)
+	}
+}
+
+// TestPhoneOnVirtualClock drives the ticket from a goroutine as a
+// transport would, ringing on the virtual clock: the test advances time
+// only once both the phone and the ACD are waiting on it (BlockUntil).
+func TestPhoneOnVirtualClock(t *testing.T) {
+	h := newHarness(t, Config{
+		Groups: map[string]GroupConfig{"g": {RingTimeout: Duration(20 * time.Second), WrapUp: Duration(10 * time.Second)}},
+		Agents: []AgentConfig{ag("1001", nil, "ready")},
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	tk := h.enqueue("c1", "g", 0)
+	answered := make(chan error, 1)
+	go func() { // the phone answers after 5 s of ringing
+		o := <-tk.Offers()
+		if err := clock.Sleep(ctx, h.clk, 5*time.Second); err != nil {
+			answered <- err
+			return
+		}
+		tk.Answered(o, o.Agents[0].AgentID)
+		answered <- nil
+	}()
+	// Pending: the ACD's reservation deadline and the phone's ring.
+	if err := h.clk.BlockUntil(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Advance(5 * time.Second)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	<-tk.Exited()
+	if tk.Exit() != Answered {
+		t.Fatalf("exit %v; want answered", tk.Exit())
+	}
+	if c := h.rec.of(events.QueueConnect); len(c) != 1 || c[0].Data["ring_ms"] != "5000" {
+		t.Errorf("queue.connect %+v; want ring_ms 5000", c)
+	}
+	tk.Finish("caller")
+	// The wrap-up deadline is the ACD's only timer now; it ends by itself
+	// when the clock passes it, from the clock's timer goroutine.
+	if err := h.clk.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	changed := make(chan struct{}, 8)
+	defer h.acd.Subscribe(func(Change) { changed <- struct{}{} })()
+	h.clk.Advance(10 * time.Second)
+	select {
+	case <-changed: // the timer goroutine ended the wrap-up
+	case <-ctx.Done():
+		t.Fatal("wrap-up never ended on the clock's timer")
+	}
+	if s := h.agentState("1001"); s.Activity != Idle || s.Presence != Ready {
+		t.Errorf("after wrap-up: %v/%v; want ready/idle", s.Presence, s.Activity)
 	}
 }
