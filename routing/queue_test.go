@@ -411,7 +411,13 @@ func TestStatusEstimate(t *testing.T) {
 	if want := 2 * 250 * time.Second / 4; st.EstimatedWait != want {
 		t.Errorf("EstimatedWait = %v; want %v", st.EstimatedWait, want)
 	}
-	_ = x
+	y.Abandon() // queue_log's ABANDON carries the position the caller gave up at
+	if e := h.rec.of(events.QueueAbandon); len(e) != 1 || e[0].Data["position"] != "2" || e[0].Data["wait_ms"] != "10000" {
+		t.Errorf("queue.abandon %+v; want position 2 after 10000 ms", e)
+	}
+	if st := x.Status(); st.Position != 1 {
+		t.Errorf("x moved up to %d; want 1", st.Position)
+	}
 }
 
 // TestLoggedOutNeverOffered and the presence transitions.

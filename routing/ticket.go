@@ -314,6 +314,10 @@ func (t *Ticket) unstaffed() bool {
 // leave ends t's time in the queue without an agent.
 func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	g := t.group
+	position := 1 // ringing: next in line
+	if t.state == waiting {
+		position = a.position(t) // out of the lines already; the others ahead still count
+	}
 	a.cancel(&t.maxWait)
 	a.cancel(&t.nextStep)
 	t.drainOffer()
@@ -338,7 +342,7 @@ func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 		typ = events.QueueClosed
 		g.stats.closed++
 	}
-	data := map[string]string{"wait_ms": ms(waited)}
+	data := map[string]string{"wait_ms": ms(waited), "position": strconv.Itoa(position)}
 	if why == Closed {
 		data["reason"] = "no_agents"
 	}
