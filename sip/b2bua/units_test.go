@@ -170,3 +170,17 @@ func TestDisplayNumber(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSDP: whatever a phone sends as SDP, parsing returns a result or
+// an error, never a panic, and a result always names a G.711 codec.
+func FuzzParseSDP(f *testing.F) {
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 PCMA/8000\r\na=inactive\r\n"))
+	f.Add(writeSDP(netip.MustParseAddrPort("[::1]:5004"), []media.Codec{media.PCMU}, 101, SendOnly, 1, 1))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		d, err := parseSDP(body)
+		if err == nil && d.Codec.Name != "PCMU" && d.Codec.Name != "PCMA" {
+			t.Fatalf("parsed codec %q", d.Codec.Name)
+		}
+	})
+}
