@@ -82,6 +82,7 @@ type agent struct {
 	answeredAt          time.Time // of call
 	wrap                deadline  // while WrapUp
 	wrapGroup           *group
+	wrapStart           time.Time
 	memberships         []*membership // one per pool whose requirement the agent meets
 	available           bool          // in the ready indexes of its pools
 }

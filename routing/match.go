@@ -264,6 +264,7 @@ func (a *ACD) finish(ctx context.Context, t *Ticket, by string) {
 	delete(a.tickets, t.req.CallID)
 	ag.talk += a.now.Sub(ag.answeredAt)
 	a.log.Debug("conversation ended", "call_id", t.req.CallID, "agent", ag.id, "by", by)
+	ag.wrapStart = a.now
 	if wrap := ag.wrapGroup.wrapUp; wrap > 0 {
 		a.set(ag, ag.presence, ag.reason, WrapUp)
 		a.schedule(&ag.wrap, a.now.Add(wrap))
@@ -280,7 +281,7 @@ func (a *ACD) endWrap(ctx context.Context, ag *agent) {
 	t := ag.call
 	ag.call = nil
 	a.emit(ctx, events.Event{CallID: t.req.CallID, Type: events.AgentWrapupEnd, Queue: t.group.name, Agent: ag.id,
-		Data: map[string]string{"wrap_ms": ms(a.now.Sub(ag.since))}})
+		Data: map[string]string{"wrap_ms": ms(a.now.Sub(ag.wrapStart))}})
 	ag.idleSince = a.now
 	a.set(ag, ag.presence, ag.reason, Idle)
 	a.logoutIfPending(ctx, ag)
