@@ -25,6 +25,9 @@ registrar:
   qualify_interval: 30s
   qualify_timeout: 2s
   lapse_grace: 10m
+  max_failures: 10
+  failure_window: 1m
+  lockout: 10m
 transfers:
   groups:
     billing: billing

@@ -16,5 +16,7 @@
 //     or back, exactly one events.AgentDevice event is emitted and
 //     Config.OnAvailability is called, so the ACD can stop or resume
 //     offering that agent;
+//   - a source IP that fails the digest check MaxFailures times within
+//     FailureWindow is refused (403, unchecked) for Lockout;
 //   - time comes from the injected clock only.
 package registrar

@@ -3,6 +3,7 @@ package registrar
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,9 +30,16 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request) *sip.R
 	}
 	agentID := to.Address.User
 	log := r.log.With("agent", agentID, "source", req.Source())
+	src := sourceIP(req)
+	if r.guard != nil && r.guard.banned(src, r.clk.Now()) {
+		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+	}
 
 	switch fail := r.authenticate(req, agentID); fail {
 	case authOK:
+		if r.guard != nil {
+			r.guard.succeed(src)
+		}
 	case authMissing, authBadNonce:
 		return r.challenge(req, false)
 	case authStale:
@@ -43,6 +51,9 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request) *sip.R
 		// No detail in the response or the log line beyond the agent: a
 		// prober learns nothing about which part was wrong.
 		log.Warn("register refused: bad credentials")
+		if r.guard != nil && r.guard.fail(src, r.clk.Now()) {
+			log.Warn("register: source locked out after repeated failures", "ip", src, "for", r.cfg.Lockout)
+		}
 		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
 	}
 
@@ -286,4 +297,14 @@ func (r *Registrar) bindingsResponse(req *sip.Request, agentID string) *sip.Resp
 	r.mu.Unlock()
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
 	return res
+}
+
+// sourceIP is the address the REGISTER came from (not what its headers
+// claim).
+func sourceIP(req *sip.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
 }

@@ -62,6 +62,11 @@ type Config struct {
 	QualifyInterval time.Duration `yaml:"qualify_interval"`
 	QualifyTimeout  time.Duration `yaml:"qualify_timeout"`
 	LapseGrace      time.Duration `yaml:"lapse_grace"`
+	// MaxFailures failed digest checks from one IP within FailureWindow
+	// lock that IP out for Lockout (0: the defaults; -1 MaxFailures: never).
+	MaxFailures   int           `yaml:"max_failures"`
+	FailureWindow time.Duration `yaml:"failure_window"`
+	Lockout       time.Duration `yaml:"lockout"`
 
 	Clock  clock.Clock  `yaml:"-"`
 	Log    *slog.Logger `yaml:"-"`
@@ -113,6 +118,7 @@ type Registrar struct {
 	clk    clock.Clock
 	sink   events.Sink
 	nonces *nonceSource
+	guard  *lockout // nil: no lockout
 
 	mu       sync.Mutex
 	bindings map[string][]*binding // agent ID -> bindings
@@ -158,11 +164,20 @@ func New(cfg Config) (*Registrar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registrar: %w", err)
 	}
-	return &Registrar{
+	if cfg.MaxFailures == 0 {
+		cfg.MaxFailures = DefaultMaxFailures
+	}
+	setDefault(&cfg.FailureWindow, DefaultFailureWindow)
+	setDefault(&cfg.Lockout, DefaultLockout)
+	r := &Registrar{
 		cfg: cfg, log: cfg.Log, clk: cfg.Clock, sink: cfg.Events, nonces: ns,
 		bindings: make(map[string][]*binding),
 		avail:    make(map[string]bool),
-	}, nil
+	}
+	if cfg.MaxFailures > 0 {
+		r.guard = newLockout(cfg.MaxFailures, cfg.FailureWindow, cfg.Lockout)
+	}
+	return r, nil
 }
 
 func setDefault(d *time.Duration, def time.Duration) {

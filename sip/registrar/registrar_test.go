@@ -329,3 +329,25 @@ qualify_interval: 45s
 		t.Fatal("New accepted an algorithm it cannot check")
 	}
 }
+
+func TestRepeatedFailuresLockTheSourceOut(t *testing.T) {
+	s := startRegistrar(t, Config{MaxFailures: 3, FailureWindow: time.Minute, Lockout: 5 * time.Minute})
+	p := newPhone(t)
+	contact := "<" + p.contactURI("1001") + ">"
+	for i := range 3 {
+		if res := p.register(s.addr, "1001", "guess", 60, contact); res.StatusCode != 403 {
+			t.Fatalf("guess %d: %d; want 403", i, res.StatusCode)
+		}
+	}
+	// Locked out: even the right password is refused, without a challenge.
+	if res := p.do(p.registerReq(s.addr, "1001", 60, contact)); res.StatusCode != 403 {
+		t.Fatalf("locked out source: %d; want 403 without challenge", res.StatusCode)
+	}
+	if got := s.reg.Lookup("1001"); got != nil {
+		t.Fatalf("Lookup = %v during lockout", got)
+	}
+	s.clk.Advance(5*time.Minute + time.Second)
+	if res := p.register(s.addr, "1001", "s3cret-1001", 60, contact); res.StatusCode != 200 {
+		t.Fatalf("after lockout: %d; want 200", res.StatusCode)
+	}
+}
