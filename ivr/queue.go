@@ -37,6 +37,9 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		MaxWait:  q.MaxWait,
 	}
 	ticket, err := r.e.router.Enqueue(ctx, req)
+	if err == nil && ticket == nil {
+		err = errors.New("router returned no ticket")
+	}
 	if err != nil {
 		if r.callerGone(ctx, err) {
 			return nil, err
