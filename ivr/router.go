@@ -18,7 +18,9 @@ type Router interface {
 	RequestCallback(ctx context.Context, req routing.Request, number string) error
 }
 
-// Ticket is one call's place in line.
+// Ticket is one call's place in line. The engine calls Status from the
+// goroutine that plays the waiting music while another goroutine waits on
+// Offers and Exited, so implementations must be safe for concurrent use.
 type Ticket interface {
 	// Offers delivers each reservation the ACD makes for this call.
 	Offers() <-chan routing.Offer
