@@ -53,6 +53,7 @@ type Session struct {
 	lastRx   atomic.Int64 // unix nanos of the last RTP packet; 0: none yet
 	recorder atomic.Pointer[Recorder]
 	tap      atomic.Pointer[func(pt uint8, payload []byte)]
+	relay    atomic.Pointer[func(pkt []byte)]
 	stats    recvStats
 
 	closeOnce sync.Once
@@ -349,6 +350,10 @@ func (s *Session) receive(rx *receiver, pkt []byte, src netip.AddrPort, now time
 		rx.latched = src
 		s.SetRemote(src)
 	}
+	if f := s.relay.Load(); f != nil {
+		(*f)(pkt) // bridged to an agent: the relay owns the caller's packets
+		return
+	}
 	if isDTMF {
 		if d, ok := rx.dtmf.packet(rx.header.Timestamp, payload); ok && s.cfg.OnDigit != nil {
 			s.cfg.OnDigit(d)
@@ -380,4 +385,28 @@ func (s *Session) Record(r *Recorder) {
 func (s *Session) StopRecording(r *Recorder, why RecordStop) {
 	s.recorder.CompareAndSwap(r, nil)
 	r.stop(why)
+}
+
+// SetReceiver routes every accepted RTP datagram from the peer (audio and
+// telephone-events) to f instead of the session's own handling: the agent
+// bridge relays them. f runs on the receive goroutine and must not keep pkt;
+// nil gives the packets back to the session. Latching and the RTP timeout
+// keep working while a receiver is set.
+func (s *Session) SetReceiver(f func(pkt []byte)) {
+	if f == nil {
+		s.relay.Store(nil)
+		return
+	}
+	s.relay.Store(&f)
+}
+
+// WriteRTP sends one ready-made RTP datagram to the peer now (the agent
+// bridge's relay), outside the pacer.
+func (s *Session) WriteRTP(pkt []byte) error {
+	dst := s.Remote()
+	if !dst.IsValid() {
+		return errors.New("media: no remote address yet")
+	}
+	_, err := s.cfg.Conn.WriteToUDPAddrPort(pkt, dst)
+	return err
 }

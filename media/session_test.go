@@ -287,3 +287,37 @@ func BenchmarkReceivePacket(b *testing.B) {
 	}
 	rec.Finish(StopHangup)
 }
+
+func TestSessionRelayHooks(t *testing.T) {
+	pacer := runPacer(t)
+	peer := listenUDP(t)
+	defer peer.Close()
+	s := NewSession(SessionConfig{Conn: listenUDP(t), Remote: addrOf(peer), Codec: PCMU, DTMFPayloadType: 101,
+		OnDigit: func(byte) { t.Error("digit handled locally while relayed") }})
+	s.Start(pacer)
+	defer s.Close()
+	got := make(chan int, 10)
+	s.SetReceiver(func(pkt []byte) { got <- len(pkt) })
+	caller := NewSession(SessionConfig{Conn: listenUDP(t), Remote: s.LocalAddr(), Codec: PCMU, DTMFPayloadType: 101})
+	caller.Start(pacer)
+	defer caller.Close()
+	caller.SendDigits("5")
+	select {
+	case n := <-got:
+		if n != 16 {
+			t.Errorf("relayed %d bytes; want a 16-byte event packet", n)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("nothing relayed")
+	}
+	for caller.SendingDigits() {
+		time.Sleep(Ptime)
+	}
+	if err := s.WriteRTP([]byte{0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Remote() != caller.LocalAddr() {
+		t.Errorf("WriteRTP goes to %v; want the latched caller %v", s.Remote(), caller.LocalAddr())
+	}
+	s.SetReceiver(nil)
+}
