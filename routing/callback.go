@@ -42,7 +42,7 @@ func (a *ACD) CancelCallback(ctx context.Context, callID string) bool {
 }
 
 // rememberPlace is how long the ACD remembers where a call stood in line
-// after it left without an agent, so a callback asked later in the same
+// after it timed out or was closed out of it, so a callback asked later in the same
 // call (from the after-hours menu) keeps the caller's place: long enough
 // for a self-service menu, short enough to stay small.
 const rememberPlace = 30 * time.Minute

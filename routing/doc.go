@@ -47,8 +47,8 @@
 //
 // RequestCallback puts a callback in line with the caller's original
 // EnqueuedAt, so it keeps its place. Without one, a callback for a call
-// that left the same group without an agent in the last 30 minutes (timed
-// out into the after-hours menu, say) takes the place it left. When it reaches an agent, the
+// that timed out of (or was closed out of) the same group in the last 30
+// minutes — into the after-hours menu, say — takes the place it left. When it reaches an agent, the
 // Options.Callbacks hook receives a CallbackDue (number, offer, ticket); the
 // dialer rings the agent, calls the customer, and reports on the ticket as
 // the queue node would.

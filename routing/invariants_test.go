@@ -135,7 +135,7 @@ func (c *checker) event(e events.Event) {
 		}
 		c.inQueue[e.CallID] = false
 		pl := c.place[e.CallID]
-		pl.left, pl.gone = e.Time, e.Type != events.QueueConnect
+		pl.left, pl.gone = e.Time, e.Type == events.QueueTimeout || e.Type == events.QueueClosed
 		c.place[e.CallID] = pl
 	case events.AgentOffer:
 		if p := c.presence[e.Agent]; p != "ready" {

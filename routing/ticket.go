@@ -325,7 +325,11 @@ func (a *ACD) leave(ctx context.Context, t *Ticket, why ExitReason) {
 	t.exit = why
 	delete(g.waiting, t)
 	delete(a.tickets, t.req.CallID)
-	a.places.remember(t.req.CallID, linePlace{group: g.name, at: t.enqueuedAt}, a.now)
+	if why == TimedOut || why == Closed {
+		// The flow goes on (after-hours menu) and may ask for a callback:
+		// remember the place. An abandoning caller has hung up.
+		a.places.remember(t.req.CallID, linePlace{group: g.name, at: t.enqueuedAt}, a.now)
+	}
 	waited := a.now.Sub(t.entered)
 	var typ events.Type
 	switch why {
