@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,7 +27,8 @@ import (
 
 // TestBaresipAgentE2E registers a real baresip (Debian package) as agent
 // 1001 with its password, rings it through the B2BUA, checks audio both
-// ways, hold with music, and the agent's hang-up. REAL-PEERS recipe A.
+// ways, hold with music, a refused and an allowed transfer (REFER), and the
+// agent hanging up. REAL-PEERS recipe A.
 func TestBaresipAgentE2E(t *testing.T) {
 	if os.Getenv("SWITCHBOARD_E2E") != "1" {
 		t.Skip("end-to-end test: set SWITCHBOARD_E2E=1 (needs the Debian package baresip)")
@@ -34,7 +36,7 @@ func TestBaresipAgentE2E(t *testing.T) {
 	if _, err := exec.LookPath("baresip"); err != nil {
 		t.Skip("baresip not installed: apt-get install baresip (scripts/debian-packages.txt)")
 	}
-	sb := startSwitchboardClock(t, TransferRules{}, clock.Real{})
+	sb := startSwitchboardClock(t, TransferRules{Groups: map[string]string{"billing": "billing"}}, clock.Real{})
 	dir := t.TempDir()
 	agentWAV := filepath.Join(dir, "agent.wav")
 	writeTone(t, agentWAV, 440, 30*time.Second) // the agent "speaks" a tone
@@ -116,16 +118,50 @@ ctrl_tcp_listen 127.0.0.1:%d
 	}
 	time.Sleep(time.Second) // let the agent hear the caller again
 
-	// The agent hangs up: the leg ends, by the agent.
-	ctl.send(t, "hangup", "")
+	// A transfer to a number no rule names is refused with 403 and nothing
+	// is dialled. (baresip 1.0 then hangs up by itself: the agent ends the
+	// call, which also covers the agent's hang-up.)
+	ctl.send(t, "transfer", "sip:+881612345678@"+sb.addr)
 	select {
 	case <-leg.Done():
+	case tr := <-sb.transfers:
+		t.Fatalf("OnTransfer(%+v) for a forbidden target", tr)
 	case <-time.After(5 * time.Second):
-		t.Fatal("leg not done after baresip hung up")
+		t.Fatal("baresip did not hang up after its refused transfer")
 	}
 	close(stopTalk)
-	if leg.EndedBy() != EndedByAgent {
-		t.Fatalf("EndedBy %q; want agent", leg.EndedBy())
+	if _, ok := leg.Transfer(); ok || leg.EndedBy() != EndedByAgent {
+		t.Fatalf("after refused transfer: transfer %v, EndedBy %q; want none, agent", ok, leg.EndedBy())
+	}
+	select {
+	case tr := <-sb.transfers:
+		t.Fatalf("OnTransfer(%+v) for a forbidden target", tr)
+	default:
+	}
+
+	// A second call: the agent transfers it to the billing group.
+	fc2 := newFakeCaller(t, media.PCMU)
+	leg2, err := sb.b2b.Connect(cctx, fc2.caller, o)
+	if err != nil {
+		t.Fatalf("second Connect: %v", err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	ctl.send(t, "transfer", "sip:billing@"+sb.addr)
+	select {
+	case tr := <-sb.transfers:
+		if tr.Kind != TransferQueue || tr.Target != "billing" || tr.AgentID != "1001" {
+			t.Fatalf("transfer %+v; want queue billing from 1001", tr)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no transfer after REFER to billing")
+	}
+	select {
+	case <-leg2.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("leg not done after the transfer")
+	}
+	if tr, ok := leg2.Transfer(); !ok || leg2.EndedBy() != EndedByAgent || tr.Target != "billing" {
+		t.Fatalf("after transfer: %+v %v, EndedBy %q", tr, ok, leg2.EndedBy())
 	}
 	ctl.send(t, "quit", "")
 	cmd.Wait()
@@ -135,6 +171,7 @@ ctrl_tcp_listen 127.0.0.1:%d
 	if len(decs) == 0 {
 		t.Fatal("baresip wrote no dump-*-dec.wav")
 	}
+	slices.Sort(decs) // the first call's recording: the caller talked there
 	f, err := os.Open(decs[0])
 	must(t, err)
 	defer f.Close()
