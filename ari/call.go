@@ -31,9 +31,11 @@ type call struct {
 	mu       sync.Mutex
 	digits   []rune
 	digitSig chan struct{} // closed and replaced on every digit
+	swallow  map[rune]int  // keys that ended a recording, not yet seen by pump
 	done     chan struct{} // closed when the channel left Stasis
 	gone     bool
 	seenEnd  bool // Asterisk said the channel left (StasisEnd, ChannelDestroyed)
+	leaving  bool // a transfer sent the channel out of Stasis
 	released bool // another controller owns the channel now
 	node     string
 	queue    string
@@ -67,6 +69,11 @@ func (c *call) pump() {
 		switch ev := e.(type) {
 		case *ari.ChannelDtmfReceived:
 			c.mu.Lock()
+			if d := []rune(ev.Digit); len(d) == 1 && c.swallow[d[0]] > 0 {
+				c.swallow[d[0]]--
+				c.mu.Unlock()
+				continue
+			}
 			c.digits = append(c.digits, []rune(ev.Digit)...)
 			close(c.digitSig)
 			c.digitSig = make(chan struct{})
@@ -74,8 +81,13 @@ func (c *call) pump() {
 		case *ari.StasisEnd, *ari.ChannelDestroyed:
 			c.mu.Lock()
 			c.seenEnd = true
+			leaving := c.leaving
 			c.mu.Unlock()
-			c.markGone()
+			// A channel that leaves Stasis because we transferred it is
+			// not a caller hang-up; the flow ends with the transfer.
+			if !leaving {
+				c.markGone()
+			}
 		}
 	}
 }
@@ -110,6 +122,7 @@ func (c *call) isGone() bool {
 func (c *call) run(h Handler) {
 	defer c.sub.Cancel()
 	defer c.cancel()
+	defer c.markGone()
 	c.log.Info("ari: call", "from", c.from, "recovered", c.recovered)
 	if c.recovered {
 		c.playRecovery()
@@ -202,6 +215,24 @@ func (c *call) Answer(ctx context.Context) error {
 		return c.fail(ctx, "answer", err)
 	}
 	return nil
+}
+
+// swallowDigit removes a key that ended a recording from the buffer (at or
+// after index from), or, when pump has not buffered it yet, makes pump drop
+// it: it belonged to the recording, not to the next menu.
+func (c *call) swallowDigit(d rune, from int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := min(from, len(c.digits)); i < len(c.digits); i++ {
+		if c.digits[i] == d {
+			c.digits = append(c.digits[:i], c.digits[i+1:]...)
+			return
+		}
+	}
+	if c.swallow == nil {
+		c.swallow = map[rune]int{}
+	}
+	c.swallow[d]++
 }
 
 // takeDigit removes and returns the first buffered digit.
@@ -297,8 +328,21 @@ func (c *call) Transfer(ctx context.Context, tr ivr.Transfer) error {
 	default:
 		return fmt.Errorf("ari transfer: unknown kind %q", tr.Kind)
 	}
+	c.mu.Lock()
+	c.leaving = true
+	c.mu.Unlock()
 	if err := c.t.do(ctx, "transfer", f); err != nil {
+		c.mu.Lock()
+		c.leaving = false
+		ended := c.seenEnd
+		c.mu.Unlock()
+		if ended {
+			c.markGone()
+		}
 		return c.fail(ctx, "transfer", err)
 	}
 	return nil
 }
+
+// Transport names this transport in the call.start event.
+func (c *call) Transport() string { return "ari" }

@@ -132,6 +132,14 @@ func (c *call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 	}
 	c.dropLegs(attempts, winner)
 	if winner == nil {
+		// A caller who left while the agents were being originated is a
+		// hang-up, not a round of misses.
+		if c.isGone() {
+			return nil, c.hangupErr("connect")
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		misses := map[string]string{}
 		for _, a := range attempts {
 			misses[a.agent.AgentID] = a.miss

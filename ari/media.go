@@ -158,6 +158,9 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	if err := c.check(ctx, "record"); err != nil {
 		return ivr.Recording{}, err
 	}
+	c.mu.Lock()
+	before := len(c.digits)
+	c.mu.Unlock()
 	name := strings.TrimSuffix(path.Base(r.Path), path.Ext(r.Path))
 	if r.Path == "" || name == "." || name == "/" {
 		name = c.newID("rec")
@@ -178,22 +181,9 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	// One subscription for the recording's end and the caller's hang-up,
 	// so their order is the order Asterisk sent them in.
 	sub := c.t.bus.Subscribe(nil, ari.Events.RecordingFinished, ari.Events.RecordingFailed,
-		ari.Events.ChannelHangupRequest, ari.Events.StasisEnd)
+		ari.Events.ChannelHangupRequest, ari.Events.StasisEnd, ari.Events.ChannelDtmfReceived)
 	defer sub.Cancel()
-	hungUp := false
-	c.mu.Lock()
-	before := len(c.digits)
-	c.mu.Unlock()
-	start := c.t.clk.Now()
-	if err := c.t.do(ctx, "record", h.Exec); err != nil {
-		return ivr.Recording{}, c.fail(ctx, "record", err)
-	}
-	var backstop <-chan time.Time
-	if r.Max > 0 {
-		tm := c.t.clk.NewTimer(r.Max + recordGrace)
-		defer tm.Stop()
-		backstop = tm.C()
-	}
+	hungUp, terminated := false, false
 	rec := ivr.Recording{Path: name + "." + format}
 	stopByUs := func() {
 		sctx, cancel := c.t.detached()
@@ -201,6 +191,23 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 		_ = c.t.do(sctx, "stop recording", func() error {
 			return c.t.rest.LiveRecording().Stop(c.t.key(ari.LiveRecordingKey, name))
 		})
+	}
+	start := c.t.clk.Now()
+	if err := c.t.do(ctx, "record", h.Exec); err != nil {
+		return ivr.Recording{}, c.fail(ctx, "record", err)
+	}
+	// A terminating key pressed as the recording was being set up (the
+	// caller heard the beep prompt) ends it now.
+	if d, ok := c.bufferedKey(r.Terminator, before); ok {
+		terminated = true
+		c.swallowDigit(d, before)
+		stopByUs()
+	}
+	var backstop <-chan time.Time
+	if r.Max > 0 {
+		tm := c.t.clk.NewTimer(r.Max + recordGrace)
+		defer tm.Stop()
+		backstop = tm.C()
 	}
 	for {
 		select {
@@ -213,6 +220,13 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 			switch ev := e.(type) {
 			case *ari.ChannelHangupRequest:
 				hungUp = hungUp || ev.Channel.ID == c.id
+				continue
+			case *ari.ChannelDtmfReceived:
+				if ev.Channel.ID == c.id && r.Terminator != "" && strings.Contains(r.Terminator, ev.Digit) && !terminated {
+					terminated = true
+					c.swallowDigit([]rune(ev.Digit)[0], before)
+					stopByUs() // Asterisk stops on its own too; a second stop is a harmless 404
+				}
 				continue
 			case *ari.StasisEnd:
 				if ev.Channel.ID == c.id {
@@ -233,10 +247,15 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 					rec.Duration = time.Duration(ev.Recording.Duration)
 				}
 			}
-			if hungUp {
+			switch {
+			case hungUp:
 				rec.Stop = "hangup"
-			} else {
-				rec.Stop = c.recordStop(r, rec.Duration, before)
+			case terminated:
+				rec.Stop = "terminator"
+			case r.Silence > 0 && rec.Duration < r.Max-time.Second:
+				rec.Stop = "silence"
+			default:
+				rec.Stop = "max"
 			}
 			return rec, nil
 		case <-backstop:
@@ -253,25 +272,19 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	}
 }
 
-// recordStop says why a recording ended. A terminating key pressed during
-// the recording is consumed: it belonged to the recording, not to the next
-// menu.
-func (c *call) recordStop(r ivr.Record, d time.Duration, before int) string {
+// bufferedKey finds a key of keys buffered at or after index from.
+func (c *call) bufferedKey(keys string, from int) (rune, bool) {
+	if keys == "" {
+		return 0, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := before; i < len(c.digits); i++ {
-		if r.Terminator != "" && strings.ContainsRune(r.Terminator, c.digits[i]) {
-			c.digits = append(c.digits[:i], c.digits[i+1:]...)
-			return "terminator"
+	for i := min(from, len(c.digits)); i < len(c.digits); i++ {
+		if strings.ContainsRune(keys, c.digits[i]) {
+			return c.digits[i], true
 		}
 	}
-	if r.Max > 0 && d >= r.Max-time.Second {
-		return "max"
-	}
-	if r.Silence > 0 {
-		return "silence"
-	}
-	return "max"
+	return 0, false
 }
 
 // Hold plays music on hold (channels/{id}/moh) until ctx ends, then stops
