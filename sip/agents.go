@@ -3,11 +3,16 @@ package sip
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net"
 	"net/netip"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip/b2bua"
@@ -23,6 +28,76 @@ type AgentPhones struct {
 	Legs      *b2bua.B2BUA
 	// HoldMusic is what a caller hears while the agent holds the call.
 	HoldMusic ivr.Playback
+}
+
+// AgentHooks connect the agent side to the ACD and the flow engine.
+type AgentHooks struct {
+	// OnAvailability: an agent's phone became callable or stopped being
+	// (registration lapsed, phone unreachable, back again).
+	OnAvailability func(agentID string, available bool, reason string)
+	// OnRinging: the agent's phone rings for the call (180/183).
+	OnRinging func(callID, agentID string)
+	// OnTransfer carries out a blind transfer the rules allow (nil refuses
+	// every transfer).
+	OnTransfer func(ctx context.Context, t b2bua.TransferRequest) error
+	HoldMusic  ivr.Playback
+}
+
+// NewAgentPhones builds the registrar and the B2BUA from the sip section of
+// the configuration (cfg.Registrar, cfg.Transfers, cfg.MediaAddr) and the
+// agent roster's passwords (agent ID -> password).
+func NewAgentPhones(cfg Config, passwords map[string]string, hooks AgentHooks, sink events.Sink, clk clock.Clock, log *slog.Logger) (*AgentPhones, error) {
+	mediaIP, err := agentMediaIP(cfg)
+	if err != nil {
+		return nil, err
+	}
+	rc := cfg.Registrar
+	rc.Passwords = make(map[string]registrar.Password, len(passwords))
+	for id, pw := range passwords {
+		if pw != "" {
+			rc.Passwords[id] = registrar.Password(pw)
+		}
+	}
+	rc.Events, rc.Clock, rc.Log, rc.OnAvailability = sink, clk, log, hooks.OnAvailability
+	reg, err := registrar.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	legs, err := b2bua.New(b2bua.Config{
+		Phones: reg, MediaIP: mediaIP, Transfers: cfg.Transfers,
+		OnTransfer: hooks.OnTransfer, OnRinging: hooks.OnRinging,
+		Events: sink, Clock: clk, Log: log,
+	})
+	if err != nil {
+		reg.Close()
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+	return &AgentPhones{Registrar: reg, Legs: legs, HoldMusic: hooks.HoldMusic}, nil
+}
+
+// agentMediaIP is where agent legs bind RTP: media_addr, else the listen
+// host, else loopback (the same choice Serve makes for callers).
+func agentMediaIP(cfg Config) (netip.Addr, error) {
+	if cfg.MediaAddr != "" {
+		ip, err := netip.ParseAddr(cfg.MediaAddr)
+		if err != nil {
+			return ip, fmt.Errorf("sip: media_addr %q: %w", cfg.MediaAddr, err)
+		}
+		return ip, nil
+	}
+	listen := cfg.Listen
+	if listen == "" {
+		listen = DefaultListen
+	}
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("sip: listen %q: %w", listen, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.IsUnspecified() {
+		return netip.MustParseAddr("127.0.0.1"), nil
+	}
+	return ip, nil
 }
 
 // mountAgents puts the agent side on the listening socket: REGISTER goes to

@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/switchboard-cc/switchboard/sip/b2bua"
 	"github.com/switchboard-cc/switchboard/sip/registrar"
 )
 
@@ -48,5 +49,25 @@ transfers:
 	}
 	if err := cfg.Transfers.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestNewAgentPhones(t *testing.T) {
+	cfg := Config{Listen: "127.0.0.1:0", Transfers: b2bua.TransferRules{Numbers: []string{"+8610555*"}}}
+	a, err := NewAgentPhones(cfg, map[string]string{"1001": "pw", "1002": ""}, AgentHooks{}, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Registrar.Known("1001") || a.Registrar.Known("1002") {
+		t.Fatal("roster passwords: 1001 may register, 1002 (no password) may not")
+	}
+	cfg.Transfers.Numbers = []string{"*"}
+	if _, err := NewAgentPhones(cfg, nil, AgentHooks{}, nil, nil, nil); err == nil {
+		t.Fatal("a transfer rule allowing every number was accepted")
+	}
+	cfg.Transfers.Numbers = nil
+	cfg.MediaAddr = "not-an-ip"
+	if _, err := NewAgentPhones(cfg, nil, AgentHooks{}, nil, nil, nil); err == nil {
+		t.Fatal("bad media_addr accepted")
 	}
 }
