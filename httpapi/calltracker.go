@@ -100,9 +100,12 @@ func (t *CallTracker) Emit(_ context.Context, e events.Event) {
 		setState(CallHold)
 	case events.CallUnhold:
 		setState(CallTalking)
-	case events.QueueAbandon, events.QueueTimeout, events.QueueOverflow, events.QueueClosed:
-		// The call goes on in its flow (overflow, after-hours) or is about
-		// to end; either way it is no longer in this queue.
+	case events.QueueOverflow:
+		// An overflow step widens who may take the call; it keeps its place
+		// in line and its state.
+	case events.QueueAbandon, events.QueueTimeout, events.QueueClosed:
+		// The call goes on in its flow (after-hours) or is about to end;
+		// either way it is no longer in this queue.
 		c.Queue, c.Agent = "", ""
 		setState(CallIVR)
 	case events.CallTransfer:

@@ -258,14 +258,14 @@ func applyAgentSpec(ctx context.Context, acd *routing.ACD, cfg *Config, spec str
 		var err error
 		switch state {
 		case "ready":
-			if err = acd.Login(ctx, id, "simulate"); err == nil {
+			if err = loginIfOut(ctx, acd, id); err == nil {
 				err = acd.Ready(ctx, id, "simulate")
 			}
 		case "not_ready":
 			if reason == "" {
 				reason = "break"
 			}
-			if err = acd.Login(ctx, id, "simulate"); err == nil {
+			if err = loginIfOut(ctx, acd, id); err == nil {
 				err = acd.NotReady(ctx, id, "simulate", reason)
 			}
 		case "logged_out":
@@ -302,4 +302,16 @@ func applyAgentSpec(ctx context.Context, acd *routing.ACD, cfg *Config, spec str
 		behaviour[id] = b
 	}
 	return behaviour, nil
+}
+
+// loginIfOut logs the agent in unless the roster already started them in.
+func loginIfOut(ctx context.Context, acd *routing.ACD, id string) error {
+	a, err := acd.Agent(id)
+	if err != nil {
+		return err
+	}
+	if a.Presence != routing.LoggedOut {
+		return nil
+	}
+	return acd.Login(ctx, id, "simulate")
 }
