@@ -1,0 +1,284 @@
+package ari
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/routing"
+)
+
+// realAsterisk starts a throw-away Asterisk instance with the dialplan of
+// docs/asterisk.md (testdata/asterisk) on free ports, or skips the test
+// saying what is missing.
+type realAsterisk struct {
+	dir       string
+	sip, http int
+	home      string
+}
+
+func startAsterisk(t *testing.T) *realAsterisk {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("real Asterisk: skipped in -short mode")
+	}
+	home := os.Getenv("ASTERISK_HOME")
+	if home == "" {
+		home = "/opt/asterisk"
+	}
+	if _, err := os.Stat(filepath.Join(home, "sbin", "asterisk")); err != nil {
+		t.Skipf("real Asterisk: none at %s (set ASTERISK_HOME, or run scripts/asterisk-install.sh with ../shared/asterisk present)", home)
+	}
+	script := os.Getenv("ASTERISK_INSTANCE")
+	if script == "" {
+		script, _ = filepath.Abs("../../shared/asterisk/instance.sh")
+	}
+	if _, err := os.Stat(script); err != nil {
+		t.Skipf("real Asterisk: no instance.sh at %s (set ASTERISK_INSTANCE)", script)
+	}
+	sounds := filepath.Join(home, "var", "lib", "asterisk", "sounds", "switchboard", "en", "welcome.wav")
+	if _, err := os.Stat(sounds); err != nil {
+		if out, err := exec.Command("../scripts/asterisk-prompts.sh", filepath.Join(home, "var", "lib", "asterisk", "sounds")).CombinedOutput(); err != nil {
+			t.Skipf("real Asterisk: prompts not installed as sounds and cannot install them: %v\n%s", err, out)
+		}
+	}
+	a := &realAsterisk{dir: t.TempDir(), sip: freePort(t, "udp"), http: freePort(t, "tcp"), home: home}
+	// spool/recording must exist: Asterisk creates subfolders of it, not it.
+	for _, d := range []string{"etc", filepath.Join("spool", "recording")} {
+		if err := os.MkdirAll(filepath.Join(a.dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"extensions.conf"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "asterisk", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(a.dir, "etc", f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rtp := 31000 + (a.http % 50 * 40)
+	out, err := exec.Command(script, "start", a.dir, "--sip", strconv.Itoa(a.sip), "--http", strconv.Itoa(a.http),
+		"--rtp", fmt.Sprintf("%d-%d", rtp, rtp+39)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("instance.sh start: %v\n%s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command(script, "stop", a.dir).Run() })
+	return a
+}
+
+func (a *realAsterisk) config() Config {
+	return Config{URL: fmt.Sprintf("http://127.0.0.1:%d/ari", a.http), Username: "switchboard", Password: "switchboard",
+		Reconnect: Backoff{Min: 50 * time.Millisecond, Max: time.Second}}
+}
+
+// endpointOnline polls ARI until a PJSIP endpoint has a registered contact.
+func (a *realAsterisk) endpointOnline(t *testing.T, name string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/ari/endpoints/PJSIP/%s", a.http, name), nil)
+		req.SetBasicAuth("switchboard", "switchboard")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			var body struct {
+				State string `json:"state"`
+			}
+			_ = jsonDecode(resp, &body)
+			if body.State == "online" {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("PJSIP/%s never registered", name)
+}
+
+func freePort(t *testing.T, network string) int {
+	t.Helper()
+	if network == "udp" {
+		c, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		return c.LocalAddr().(*net.UDPAddr).Port
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestRealAsterisk: a baresip caller dials 96069 on a real Asterisk; the
+// transport answers over ARI, plays Switchboard's prompts with barge-in,
+// collects a key, records the caller, rings agent 1001 (a baresip
+// registered on that Asterisk) through ARI and bridges them; the recording
+// and both phones' ears hold the other side's audio.
+func TestRealAsterisk(t *testing.T) {
+	if _, err := exec.LookPath("baresip"); err != nil {
+		t.Skip("real Asterisk: baresip not installed (scripts/debian-packages.txt)")
+	}
+	a := startAsterisk(t)
+	media := t.TempDir()
+	callerWAV, agentWAV := filepath.Join(media, "caller.wav"), filepath.Join(media, "agent.wav")
+	_ = os.WriteFile(callerWAV, ivrtest.ToneWAV(60*time.Second, 440), 0o644)
+	_ = os.WriteFile(agentWAV, ivrtest.ToneWAV(60*time.Second, 880), 0o644)
+
+	type seen struct {
+		barge string
+		got   ivr.Collected
+		rec   ivr.Recording
+		leg   ivr.Leg
+		steps []string
+		err   error
+	}
+	res := newResult[seen]()
+	handler := func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		var s seen
+		defer func() { res.put(s) }()
+		step := func(name string, err error) bool {
+			s.steps = append(s.steps, name)
+			if err != nil {
+				s.err = fmt.Errorf("%s: %w", name, err)
+				return false
+			}
+			return true
+		}
+		if !step("answer", c.Answer(ctx)) {
+			return ivr.Outcome{}
+		}
+		var err error
+		s.barge, err = c.Play(ctx, ivr.Playback{Barge: true, Prompts: []ivr.Prompt{
+			{Name: "welcome", File: "en/welcome.wav"}, {Name: "main_menu", File: "en/main_menu.wav"}}})
+		if !step("play", err) {
+			return ivr.Outcome{}
+		}
+		s.got, err = c.Collect(ctx, ivr.Collect{Max: 1, FirstDigit: 15 * time.Second})
+		if !step("collect", err) {
+			return ivr.Outcome{}
+		}
+		s.rec, err = c.Record(ctx, ivr.Record{Path: "e2e-" + strings.ReplaceAll(c.ID(), ".", "-"), Max: 2 * time.Second})
+		if !step("record", err) {
+			return ivr.Outcome{}
+		}
+		s.leg, err = c.Connect(ctx, routing.Offer{ID: "o1", Agents: []routing.Endpoint{{AgentID: "a1001", URI: "PJSIP/1001"}},
+			RingTimeout: 15 * time.Second})
+		if !step("connect", err) {
+			return ivr.Outcome{}
+		}
+		select {
+		case <-time.After(3 * time.Second): // the conversation
+		case <-s.leg.Done():
+		}
+		step("hangup", c.Hangup(ctx, "normal"))
+		return ivr.Outcome{}
+	}
+	logs := &logBuffer{}
+	tr, err := New(a.config(), handler, Options{Logger: newTestLogger(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); _ = tr.Serve(ctx) }()
+	t.Cleanup(func() { cancel(); <-served })
+	select {
+	case <-tr.Ready():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("transport never connected to Asterisk\n%s", logs)
+	}
+
+	agent := startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42300,
+		account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
+		source:  agentWAV})
+	a.endpointOnline(t, "1001")
+	caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42400,
+		account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: callerWAV})
+	if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := caller.waitEvent("CALL_ESTABLISHED", 15*time.Second); !ok {
+		t.Fatalf("the call was never answered\n%s", logs)
+	}
+	time.Sleep(1500 * time.Millisecond) // into the welcome prompt
+	if err := caller.send("sndcode", "1"); err != nil {
+		t.Fatal(err)
+	}
+	var s seen
+	select {
+	case s = <-res.ch:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the call did not finish\n%s", logs)
+	}
+	if s.err != nil {
+		t.Fatalf("steps %v: %v\n%s", s.steps, s.err, logs)
+	}
+	if s.barge != "1" || s.got.Digits != "1" {
+		t.Errorf("barge %q, collected %+v; want the key 1 to barge in and be collected", s.barge, s.got)
+	}
+	if _, ok := caller.waitEvent("CALL_CLOSED", 10*time.Second); !ok {
+		t.Error("the caller's phone never saw the call end")
+	}
+	recPath := filepath.Join(a.dir, "spool", "recording", s.rec.Path)
+	if rms, err := wavRMS(recPath); err != nil || rms < 0.01 {
+		t.Errorf("recording %s: rms %.4f, %v; want the caller's tone", recPath, rms, err)
+	}
+	time.Sleep(500 * time.Millisecond) // sndfile closes its files on hang-up
+	for _, who := range []*baresip{agent, caller} {
+		files := who.heard()
+		best := 0.0
+		for _, f := range files {
+			if rms, err := wavRMS(f); err == nil && rms > best {
+				best = rms
+			}
+		}
+		if best < 0.01 {
+			t.Errorf("%s heard nothing (files %v, rms %.4f)", filepath.Base(who.dir), files, best)
+		}
+	}
+}
+
+// wavRMS is the RMS (0..1) of a 16-bit PCM WAV file's samples.
+func wavRMS(path string) (float64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	i := strings.Index(string(data[:min(len(data), 512)]), "data")
+	if i < 0 || len(data) < i+8 {
+		return 0, errors.New("no data chunk")
+	}
+	pcm := data[i+8:]
+	var sum float64
+	n := len(pcm) / 2
+	if n == 0 {
+		return 0, errors.New("no samples")
+	}
+	for k := 0; k < n; k++ {
+		v := float64(int16(binary.LittleEndian.Uint16(pcm[2*k:]))) / 32768
+		sum += v * v
+	}
+	return math.Sqrt(sum / float64(n)), nil
+}
+
+func jsonDecode(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
