@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
 	"github.com/switchboard-cc/switchboard/routing"
@@ -281,4 +282,139 @@ func wavRMS(path string) (float64, error) {
 func jsonDecode(resp *http.Response, v any) error {
 	defer resp.Body.Close()
 	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// serveReal runs a transport on the real Asterisk until the returned stop
+// is called (stop waits for Serve to return).
+func serveReal(t *testing.T, a *realAsterisk, h Handler, logs *logBuffer) (stop func()) {
+	t.Helper()
+	tr, err := New(a.config(), h, Options{Logger: newTestLogger(logs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); _ = tr.Serve(ctx) }()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-served
+		}
+	}
+	t.Cleanup(stop)
+	select {
+	case <-tr.Ready():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("transport never connected to Asterisk\n%s", logs)
+	}
+	return stop
+}
+
+// TestRealAsteriskRestartReadoptsQueuedCaller stops Switchboard while a
+// real caller waits in a queue with music on hold; the next run re-adopts
+// the caller from Asterisk's Stasis application, plays the recovery prompt
+// and connects them to agent 1001.
+func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
+	if _, err := exec.LookPath("baresip"); err != nil {
+		t.Skip("real Asterisk: baresip not installed (scripts/debian-packages.txt)")
+	}
+	a := startAsterisk(t)
+	media := t.TempDir()
+	callerWAV, agentWAV := filepath.Join(media, "caller.wav"), filepath.Join(media, "agent.wav")
+	_ = os.WriteFile(callerWAV, ivrtest.ToneWAV(60*time.Second, 440), 0o644)
+	_ = os.WriteFile(agentWAV, ivrtest.ToneWAV(60*time.Second, 880), 0o644)
+	logs := &logBuffer{}
+
+	queued := make(chan struct{})
+	stop1 := serveReal(t, a, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		if err := c.Answer(ctx); err != nil {
+			return ivr.Outcome{}
+		}
+		// What the engine reports as the call reaches the queue.
+		sink := c.(*call).t.Track(nopSink{})
+		sink.Emit(ctx, eventQueueEnter(c.ID(), "billing"))
+		go func() { time.Sleep(time.Second); close(queued) }()
+		_ = c.Hold(ctx, ivr.Playback{})
+		return ivr.Outcome{Result: ivr.Failed, Reason: ivr.ReasonShutdown}
+	}, logs)
+
+	agent := startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42500,
+		account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
+		source:  agentWAV})
+	a.endpointOnline(t, "1001")
+	caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42600,
+		account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: callerWAV})
+	if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-queued:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the caller never reached the queue\n%s", logs)
+	}
+	stop1() // Switchboard goes away; the caller stays in Stasis.
+	if _, closed := caller.waitEvent("CALL_CLOSED", 500*time.Millisecond); closed {
+		t.Fatal("stopping Switchboard hung the caller up")
+	}
+
+	type seen struct {
+		node      string
+		recovered bool
+		err       error
+	}
+	res := newResult[seen]()
+	serveReal(t, a, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		var s seen
+		s.node, s.recovered = ResumeNode(c)
+		leg, err := c.Connect(ctx, routing.Offer{ID: "o2", Agents: []routing.Endpoint{{AgentID: "a1001", URI: "PJSIP/1001"}},
+			RingTimeout: 15 * time.Second})
+		s.err = err
+		if err == nil {
+			select {
+			case <-time.After(2 * time.Second):
+			case <-leg.Done():
+			}
+			_ = c.Hangup(ctx, "normal")
+		}
+		res.put(s)
+		return ivr.Outcome{}
+	}, logs)
+	var s seen
+	select {
+	case s = <-res.ch:
+	case <-time.After(40 * time.Second):
+		t.Fatalf("the re-adopted call did not finish\n%s", logs)
+	}
+	if !s.recovered || s.node != "billing" {
+		t.Errorf("ResumeNode = %q, %v; want billing, true", s.node, s.recovered)
+	}
+	if s.err != nil {
+		t.Fatalf("re-adopted caller did not reach the agent: %v\n%s", s.err, logs)
+	}
+	if _, ok := caller.waitEvent("CALL_CLOSED", 10*time.Second); !ok {
+		t.Error("the caller's phone never saw the call end")
+	}
+	time.Sleep(500 * time.Millisecond)
+	best := 0.0
+	for _, f := range agent.heard() {
+		if rms, err := wavRMS(f); err == nil && rms > best {
+			best = rms
+		}
+	}
+	if best < 0.01 {
+		t.Errorf("the agent heard nothing from the re-adopted caller (rms %.4f)", best)
+	}
+	if !strings.Contains(logs.String(), "re-adopting a caller") {
+		t.Errorf("re-adoption was not logged\n%s", logs)
+	}
+}
+
+type nopSink struct{}
+
+func (nopSink) Emit(context.Context, events.Event) {}
+
+func eventQueueEnter(callID, node string) events.Event {
+	return events.Event{CallID: callID, Type: events.QueueEnter, Node: node, Queue: node}
 }
