@@ -247,7 +247,10 @@ func startServerDeps(t *testing.T, cfg Config, deps Deps, handler func(context.C
 	cfg.Listen = "127.0.0.1:0"
 	cfg.RTPPortMin = -1
 	log := &eventLog{}
-	deps.Handler, deps.Prompts, deps.Events = handler, testPrompts, log
+	deps.Handler, deps.Prompts = handler, testPrompts
+	if deps.Events == nil {
+		deps.Events = log
+	}
 	srv, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
