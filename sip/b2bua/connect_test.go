@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
+
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/media"
@@ -400,10 +402,38 @@ func TestReferTransfer(t *testing.T) {
 			if got, ok := leg.Transfer(); !ok || got != tr || leg.EndedBy() != EndedByAgent {
 				t.Fatalf("Transfer() = %+v %v, EndedBy %q", got, ok, leg.EndedBy())
 			}
+			if got, ok := leg.Transferred(); !ok || got != (ivr.Transfer{Target: tt.wantTarget, Kind: tt.wantKind}) {
+				t.Fatalf("Transferred() = %+v %v", got, ok)
+			}
 			e := sb.log.waitType(t, events.CallTransfer)
 			if e.Data["target"] != tt.wantTarget || e.Data["kind"] != tt.wantKind {
 				t.Fatalf("transfer event %+v", e)
 			}
 		})
+	}
+}
+
+func TestSessionRefreshWithoutSDP(t *testing.T) {
+	sb := startSwitchboard(t, TransferRules{})
+	p := newFakePhone(t, "1001", modeAnswer)
+	p.register(sb.addr, "pw-1001")
+	leg := bridged(t, sb, newFakeCaller(t, media.PCMU), p)
+	defer leg.Hangup(context.Background())
+	for _, m := range []sip.RequestMethod{sip.UPDATE, sip.INVITE} {
+		res := p.request(m, nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s without SDP: %d; want 200", m, res.StatusCode)
+		}
+		if m == sip.INVITE && !strings.Contains(string(res.Body()), "a=sendrecv") {
+			t.Fatalf("re-INVITE without SDP answered %q; want our offer", res.Body())
+		}
+	}
+	select {
+	case <-leg.Done():
+		t.Fatal("a refresh ended the leg")
+	default:
+	}
+	if tr, ok := leg.Transferred(); ok {
+		t.Fatalf("Transferred() = %+v without a transfer", tr)
 	}
 }

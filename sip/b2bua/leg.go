@@ -79,6 +79,17 @@ func (l *Leg) Transfer() (TransferRequest, bool) {
 	return *l.transfer, true
 }
 
+// Transferred reports the agent's blind transfer as an ivr.Transfer (Kind
+// "queue" with the group, or "number"), for an engine that looks for it on
+// the leg it was given.
+func (l *Leg) Transferred() (ivr.Transfer, bool) {
+	t, ok := l.Transfer()
+	if !ok {
+		return ivr.Transfer{}, false
+	}
+	return ivr.Transfer{Target: t.Target, Kind: t.Kind}, true
+}
+
 // HoldTime is how long the agent held the caller so far.
 func (l *Leg) HoldTime() time.Duration {
 	l.mu.Lock()
@@ -136,7 +147,7 @@ func (l *Leg) handle(req *sip.Request, tx sip.ServerTransaction) {
 			l.log.Info("bye from agent: respond", "error", err)
 		}
 		l.end(EndedByAgent, false)
-	case sip.INVITE:
+	case sip.INVITE, sip.UPDATE:
 		l.reinvite(req, tx)
 	case sip.REFER:
 		l.refer(req, tx)
@@ -150,6 +161,10 @@ func (l *Leg) handle(req *sip.Request, tx sip.ServerTransaction) {
 // reinvite answers the phone's new offer: hold (sendonly/inactive, RFC 3264
 // §8.4), resume, or moved media.
 func (l *Leg) reinvite(req *sip.Request, tx sip.ServerTransaction) {
+	if len(req.Body()) == 0 {
+		l.refresh(req, tx)
+		return
+	}
 	desc, err := parseSDP(req.Body())
 	if err != nil {
 		l.log.Info("re-invite refused", "error", err)
@@ -182,6 +197,32 @@ func (l *Leg) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 		l.hold()
 	} else {
 		l.unhold("resume")
+	}
+}
+
+// refresh answers a re-INVITE or UPDATE without SDP (a session-timer
+// refresh, RFC 4028, or a re-INVITE asking us to offer): nothing changes,
+// so an INVITE gets our current description as the offer (the phone's
+// answer in the ACK is not needed) and an UPDATE a bare 200.
+func (l *Leg) refresh(req *sip.Request, tx sip.ServerTransaction) {
+	var body []byte
+	if req.Method == sip.INVITE {
+		l.mu.Lock()
+		dir := SendRecv
+		if l.held {
+			dir = l.desc.Direction.reverse()
+		}
+		l.sdpVersion++
+		body = writeSDP(l.rtp.LocalAddr(), []media.Codec{l.desc.Codec}, l.desc.DTMFPT, dir, l.sessionID, l.sdpVersion)
+		l.mu.Unlock()
+	}
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
+	res.AppendHeader(&sip.ContactHeader{Address: l.contact})
+	if body != nil {
+		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	}
+	if err := tx.Respond(res); err != nil {
+		l.log.Info("session refresh: respond", "error", err)
 	}
 }
 
