@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync"
@@ -375,7 +376,7 @@ func classify(status int) (reason string, final bool) {
 
 // hangUpLoser acknowledges a 200 OK we no longer want and ends that dialog
 // at once (RFC 3261 §15: ACK, then BYE).
-func (b *B2BUA) hangUpLoser(d *sipgo.DialogClientSession, log interface{ Info(string, ...any) }) {
+func (b *B2BUA) hangUpLoser(d *sipgo.DialogClientSession, log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := d.Ack(ctx); err != nil {
