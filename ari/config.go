@@ -125,22 +125,23 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
-// Media returns the ARI media URI for a prompt: Prompt.Sound when the flow
-// named an Asterisk sound, else Sounds[name or file], else the prompt store
-// file mapped under SoundPrefix ("en/welcome.wav" -> "sound:switchboard/en/welcome").
+// Media returns the ARI media URI for a prompt: Sounds[name or file] when
+// configured; else a prompt store file mapped under SoundPrefix
+// ("en/welcome.wav" -> "sound:switchboard/en/welcome"); else Prompt.Sound,
+// an Asterisk sound the flow named directly ("sound:hello-world" in YAML).
 func (c Config) Media(p ivr.Prompt) (string, error) {
 	for _, key := range []string{p.Name, p.File} {
 		if v, ok := c.Sounds[key]; ok && key != "" {
 			return mediaURI(v), nil
 		}
 	}
-	if p.Sound != "" {
-		return mediaURI(p.Sound), nil
-	}
 	if p.File != "" {
 		f := strings.TrimPrefix(path.Clean("/"+p.File), "/")
 		f = strings.TrimSuffix(f, path.Ext(f))
 		return "sound:" + c.SoundPrefix + f, nil
+	}
+	if p.Sound != "" {
+		return mediaURI(p.Sound), nil
 	}
 	if p.Name != "" {
 		return mediaURI(p.Name), nil
