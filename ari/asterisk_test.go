@@ -64,11 +64,14 @@ func startAsterisk(t *testing.T) *realAsterisk {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range []string{"extensions.conf"} {
+	// The snippets of docs/asterisk.md (TestDocsShowTestedSnippets keeps
+	// them identical), with the test's SIP port.
+	for _, f := range []string{"extensions.conf", "pjsip.conf"} {
 		data, err := os.ReadFile(filepath.Join("testdata", "asterisk", f))
 		if err != nil {
 			t.Fatal(err)
 		}
+		data = []byte(strings.ReplaceAll(string(data), "0.0.0.0:5060", fmt.Sprintf("127.0.0.1:%d", a.sip)))
 		if err := os.WriteFile(filepath.Join(a.dir, "etc", f), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
