@@ -37,11 +37,6 @@ type Config struct {
 	Calendars map[string]hours.Config `yaml:"calendars"`
 	Engine    EngineConfig            `yaml:"engine"`
 	Events    EventsConfig            `yaml:"events"`
-	// Transfers lists the numbers and URIs a transfer node or an agent's
-	// REFER may reach besides skill groups: Switchboard never dials
-	// anything else (toll-fraud rule). A trailing "*" matches a prefix.
-	Transfers []string `yaml:"transfers"`
-
 	routing.Config `yaml:",inline"` // skills, not_ready_reasons, groups, agents
 
 	source string // the file read, or "embedded defaults"

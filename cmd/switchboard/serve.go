@@ -150,10 +150,21 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 		return nil, err
 	}
 
+	prompts := env.Prompts
+	agents, err := sip.NewAgentPhones(cfg.SIP, rosterPasswords(cfg), sip.AgentHooks{
+		OnAvailability: (&deviceGate{acd: acd, log: log}).changed,
+		HoldMusic:      ivr.Playback{Prompts: []ivr.Prompt{{Name: "moh", File: "en/moh.wav"}}},
+		// OnTransfer stays nil until the engine can take a transferred
+		// caller back: every REFER is refused (403) rather than dropped.
+	}, s.sink, clock.Real{}, log.With("component", "agents"))
+	if err != nil {
+		return nil, err
+	}
 	s.sip, err = sip.New(cfg.SIP, sip.Deps{
+		Agents:  agents,
 		Handler: func(ctx context.Context, call ivr.Call) { s.engine.Run(ctx, call) },
 		Claims:  func(number string) bool { return s.engine.FlowFor(number) != nil },
-		Prompts: env.Prompts,
+		Prompts: prompts,
 		Events:  s.sink,
 		Clock:   clock.Real{},
 		Logger:  log.With("component", "sip"),

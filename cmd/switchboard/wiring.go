@@ -29,7 +29,9 @@ func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink) (*rou
 	for name, c := range env.Calendars {
 		cals[name] = c
 	}
-	acd, err := routing.New(cfg.Config, routing.Options{Clock: clk, Events: sink, Calendars: cals})
+	rc := cfg.Config
+	rc.NotReadyReasons = append(append([]string(nil), rc.NotReadyReasons...), reasonPhoneUnavailable)
+	acd, err := routing.New(rc, routing.Options{Clock: clk, Events: sink, Calendars: cals})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}
