@@ -170,7 +170,7 @@ func (c *call) newID(kind string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.nextID++
-	return fmt.Sprintf("sb-%s-%s-%d", kind, c.id, c.nextID)
+	return fmt.Sprintf("sb-%s-%s-%s-%d", kind, c.t.run, c.id, c.nextID)
 }
 
 func (c *call) ID() string            { return c.id }

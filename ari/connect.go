@@ -245,7 +245,7 @@ func (c *call) bridgeWith(ctx context.Context, a *attempt) (*leg, error) {
 	sctx, cancel := c.t.detached()
 	_ = c.t.do(sctx, "stop moh", func() error { return c.t.rest.Channel().StopMOH(c.key()) })
 	cancel()
-	bid := "sb-bridge-" + c.id
+	bid := "sb-bridge-" + c.t.run + "-" + c.id
 	bh, err := c.t.rest.Bridge().StageCreate(c.t.key(ari.BridgeKey, bid), "mixing", "switchboard-"+c.id)
 	if err != nil {
 		return nil, err

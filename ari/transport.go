@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,7 +41,10 @@ type Transport struct {
 	log     *slog.Logger
 	clk     clock.Clock
 	rest    *native.Client // REST over ari/v5; its own WebSocket is unused
-	bus     ari.Bus        // fed by our WebSocket; calls subscribe here
+	// run tags the ids this process gives playbacks and bridges, so a
+	// restarted Switchboard never collides with what an earlier run left.
+	run string
+	bus ari.Bus // fed by our WebSocket; calls subscribe here
 
 	ready     chan struct{}
 	readyOnce sync.Once
@@ -51,6 +55,11 @@ type Transport struct {
 	watching map[string]bool  // bridged pairs re-adopted after a restart
 	wg       sync.WaitGroup
 	stopping bool
+}
+
+// runTag is a short id for this process's run.
+func runTag() string {
+	return strconv.FormatInt(time.Now().UnixNano()%(1<<32), 36)
 }
 
 // errReplaced: another WebSocket registered our application.
@@ -78,7 +87,7 @@ func New(cfg Config, h Handler, opts Options) (*Transport, error) {
 		WebsocketURL: cfg.WebsocketURL, Username: cfg.Username, Password: cfg.Password})
 	return &Transport{
 		cfg: cfg, handler: h, log: opts.Logger.With("transport", "ari", "app", cfg.Application),
-		clk: opts.Clock, rest: rest, bus: stdbus.New(), ready: make(chan struct{}),
+		clk: opts.Clock, rest: rest, bus: stdbus.New(), ready: make(chan struct{}), run: runTag(),
 		calls: map[string]*call{}, legs: map[string]bool{}, watching: map[string]bool{},
 	}, nil
 }
