@@ -220,6 +220,10 @@ func ResumeNode(ic ivr.Call) (node string, recovered bool) {
 	return c.node, true
 }
 
+// ResumeNode is the method form of the package function, for an engine
+// that checks its Call for `interface{ ResumeNode() (string, bool) }`.
+func (c *call) ResumeNode() (string, bool) { return ResumeNode(c) }
+
 // Track wraps the event sink so that the transport remembers, on each of its
 // channels, the node the flow is at and the queue it waits in (channel
 // variables VarNode and VarQueue), which a restarted Switchboard reads to
