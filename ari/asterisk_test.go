@@ -421,3 +421,73 @@ func (nopSink) Emit(context.Context, events.Event) {}
 func eventQueueEnter(callID, node string) events.Event {
 	return events.Event{CallID: callID, Type: events.QueueEnter, Node: node, Queue: node}
 }
+
+// TestRealAsteriskLeavesStasis: a flow that ends with `continue` returns the
+// caller to the dialplan (whose next step hangs up), and a number transfer
+// continues in transfer_context, which dials agent 1001 outside Switchboard.
+func TestRealAsteriskLeavesStasis(t *testing.T) {
+	if _, err := exec.LookPath("baresip"); err != nil {
+		t.Skip("real Asterisk: baresip not installed (scripts/debian-packages.txt)")
+	}
+	a := startAsterisk(t)
+	media := t.TempDir()
+	tone := filepath.Join(media, "tone.wav")
+	_ = os.WriteFile(tone, ivrtest.ToneWAV(60*time.Second, 440), 0o644)
+	tests := []struct {
+		name  string
+		flow  func(ctx context.Context, c ivr.Call) ivr.Outcome
+		agent bool
+	}{
+		{"continue", func(ctx context.Context, c ivr.Call) ivr.Outcome {
+			_ = c.Answer(ctx)
+			return ivr.Outcome{Result: ivr.Completed, Continue: true}
+		}, false},
+		{"transfer to a number", func(ctx context.Context, c ivr.Call) ivr.Outcome {
+			_ = c.Answer(ctx)
+			if err := c.Transfer(ctx, ivr.Transfer{Kind: "number", Target: "1001"}); err != nil {
+				return ivr.Outcome{Result: ivr.Failed, Err: err}
+			}
+			return ivr.Outcome{Result: ivr.Transferred}
+		}, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			cfg := a.config()
+			cfg.TransferContext = "switchboard-transfer"
+			tr, err := New(cfg, tt.flow, Options{Logger: newTestLogger(logs)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			served := make(chan struct{})
+			go func() { defer close(served); _ = tr.Serve(ctx) }()
+			defer func() { cancel(); <-served }()
+			<-tr.Ready()
+			var agent *baresip
+			if tt.agent {
+				agent = startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 43100 + 200*i,
+					account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
+					source:  tone})
+				a.endpointOnline(t, "1001")
+			}
+			caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 43200 + 200*i,
+				account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: tone})
+			if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+				t.Fatal(err)
+			}
+			if tt.agent {
+				if _, ok := agent.waitEvent("CALL_ESTABLISHED", 15*time.Second); !ok {
+					t.Fatalf("the transfer never reached agent 1001\n%s", logs)
+				}
+				_ = caller.send("hangup", "")
+			}
+			if _, ok := caller.waitEvent("CALL_CLOSED", 15*time.Second); !ok {
+				t.Fatalf("the call never ended\n%s", logs)
+			}
+			if strings.Contains(logs.String(), "failed; hanging up") || strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("the channel did not leave Stasis cleanly:\n%s", logs)
+			}
+		})
+	}
+}

@@ -139,11 +139,13 @@ func (c *call) run(h Handler) {
 	ctx, cancel := c.t.detached()
 	defer cancel()
 	if out.Continue {
-		if err := c.t.do(ctx, "continue", func() error {
+		err := c.t.do(ctx, "continue", func() error {
 			return c.t.rest.Channel().Continue(c.key(), "", "", 0)
-		}); err == nil {
+		})
+		if err == nil {
 			return
 		}
+		c.log.Warn("ari: continue in the dialplan failed; hanging up", "err", err)
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		err := c.hangup(ctx, "normal")
