@@ -60,6 +60,9 @@ type Call struct {
 	held      bool
 	digitSig  chan struct{} // cap 1: "the buffer changed"
 
+	termMu     sync.Mutex
+	terminated bool // a BYE or final response was sent (terminate)
+
 	endOnce sync.Once
 	end     *EndError
 	done    chan struct{}

@@ -438,6 +438,13 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, o offer) {
 // terminate ends the dialog: BYE after an answer, 480 before one. Safe to
 // call more than once and after the caller already hung up.
 func (s *Server) terminate(ctx context.Context, c *Call) error {
+	// Hangup and the end of the handler may both get here at once: one BYE.
+	c.termMu.Lock()
+	defer c.termMu.Unlock()
+	if c.terminated {
+		return nil
+	}
+	c.terminated = true
 	c.answerMu.Lock()
 	answered := c.answered.Load()
 	c.answerMu.Unlock()

@@ -34,6 +34,7 @@ type Phone struct {
 	log    *slog.Logger
 
 	calls  sync.Map // dialog ID -> *Call
+	in     incoming
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -86,11 +87,10 @@ func NewPhone(cfg Config) (*Phone, error) {
 	}
 	p.dua = &sipgo.DialogUA{Client: p.client, ContactHDR: sip.ContactHeader{
 		Address: sip.Uri{User: "caller", Host: ip.String(), Port: int(addr.Port())}}}
+	p.in.dialogs = sipgo.NewDialogServerCache(p.client, p.dua.ContactHDR)
 	p.srv.OnBye(p.onBye)
-	p.srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 488, "Not Acceptable Here", nil))
-	})
-	p.srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	p.srv.OnInvite(p.onIncoming)
+	p.srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = p.in.dialogs.ReadAck(req, tx) })
 	p.srv.OnRefer(p.onRefer)
 	p.pacer = media.NewPacer(1)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,6 +140,9 @@ func (p *Phone) onBye(req *sip.Request, tx sip.ServerTransaction) {
 			c.closeMedia()
 			return
 		}
+	}
+	if p.in.dialogs.ReadBye(req, tx) == nil {
+		return
 	}
 	_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 }
@@ -376,6 +379,10 @@ func (c *Call) SendDigits(ctx context.Context, digits string) error {
 	}
 	return nil
 }
+
+// QueueDigits queues RFC 4733 events and returns at once; the pacer sends
+// them over the next few hundred milliseconds.
+func (c *Call) QueueDigits(digits string) { c.session.SendDigits(digits) }
 
 // SendInfo sends each digit as a SIP INFO with contentType
 // "application/dtmf-relay" (Signal=5) or "application/dtmf" (5).
