@@ -26,6 +26,12 @@ const (
 // in line and the music resumes. Closed goes to OnClosed at once; a timeout
 // or overflow goes to OnTimeout. A caller who hangs up while waiting
 // abandons the ticket.
+//
+// An agent who blind-transfers the caller (a Leg that is a TransferredLeg)
+// ends their part there; a transfer to a skill group puts the caller back in
+// line there and the wait goes on as above, with this node's music,
+// announcements and branches; a transfer to a number hands the call out of
+// the flow (transfer_agent.go).
 func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 	q := n.Queue
 	req := routing.Request{
@@ -36,23 +42,10 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		Priority: q.Priority,
 		MaxWait:  q.MaxWait,
 	}
-	ticket, err := r.e.router.Enqueue(ctx, req)
-	if err == nil && ticket == nil {
-		err = errors.New("router returned no ticket")
+	ticket, next, err := r.enqueue(ctx, n, req)
+	if ticket == nil {
+		return next, err
 	}
-	if err != nil {
-		if r.callerGone(ctx, err) {
-			return nil, err
-		}
-		if !errors.Is(err, ErrQueueClosed) {
-			r.log.Warn("enqueue failed; taking on_closed", "node", n.ID, "group", q.Group, "err", err)
-		}
-		if q.OnClosed != nil {
-			return q.OnClosed, nil
-		}
-		return nil, r.finish(Completed, ReasonQueueClosed)
-	}
-	r.input() // waiting in line is the caller's doing, not a loop
 
 	for {
 		offer, exited, err := r.waitInLine(ctx, q, ticket)
@@ -104,6 +97,20 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 				by = ByCaller
 			}
 		}
+		if t, ok := transferredBy(leg); ok && by == ByAgent && ctx.Err() == nil {
+			// The agent blind-transferred the caller: their part ended
+			// at the transfer (wrap-up starts now).
+			ticket.Finish(ByAgent)
+			if t.Kind != TransferQueue {
+				return r.transferOut(ctx, n, t)
+			}
+			req = r.requeue(req, t.Target)
+			ticket, next, err = r.enqueue(ctx, n, req)
+			if ticket == nil {
+				return next, err
+			}
+			continue
+		}
 		ticket.Finish(by)
 		if by == ByCaller {
 			return nil, ErrHangup
@@ -119,6 +126,30 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		}
 		return n.Next, nil
 	}
+}
+
+// enqueue puts the call in line. Without a ticket it returns where the
+// flow goes instead (on_closed) or the error that ends the call.
+func (r *run) enqueue(ctx context.Context, n *flows.Node, req routing.Request) (Ticket, *flows.Node, error) {
+	q := n.Queue
+	ticket, err := r.e.router.Enqueue(ctx, req)
+	if err == nil && ticket == nil {
+		err = errors.New("router returned no ticket")
+	}
+	if err != nil {
+		if r.callerGone(ctx, err) {
+			return nil, nil, err
+		}
+		if !errors.Is(err, ErrQueueClosed) {
+			r.log.Warn("enqueue failed; taking on_closed", "node", n.ID, "group", req.Group, "err", err)
+		}
+		if q.OnClosed != nil {
+			return nil, q.OnClosed, nil
+		}
+		return nil, nil, r.finish(Completed, ReasonQueueClosed)
+	}
+	r.input() // waiting in line is the caller's doing, not a loop
+	return ticket, nil, nil
 }
 
 // waitInLine plays music and announcements until the ticket gets an offer

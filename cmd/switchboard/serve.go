@@ -154,8 +154,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	agents, err := sip.NewAgentPhones(cfg.SIP, rosterPasswords(cfg), sip.AgentHooks{
 		OnAvailability: (&deviceGate{acd: acd, log: log}).changed,
 		HoldMusic:      ivr.Playback{Prompts: []ivr.Prompt{{Name: "moh", File: "en/moh.wav"}}},
-		// OnTransfer stays nil until the engine can take a transferred
-		// caller back: every REFER is refused (403) rather than dropped.
+		OnTransfer:     agentTransfers(cfg.Groups),
 	}, s.sink, clock.Real{}, log.With("component", "agents"))
 	if err != nil {
 		return nil, err

@@ -43,6 +43,11 @@ type Agent struct {
 	AnswerAfter time.Duration // ringing before the pickup
 	Talk        time.Duration // conversation length; 0: DefaultTalk; negative: until ended from outside
 	CallerEnds  bool          // the caller, not the agent, hangs up at the end of Talk
+	// Transfer, when its Target is set, is where the agent blind-transfers
+	// the caller at the end of Talk instead of hanging up (Kind
+	// ivr.TransferQueue with a group, or "number"): the leg ends by the
+	// agent and reports it through ivr.TransferredLeg.
+	Transfer ivr.Transfer
 }
 
 // Config describes a fake call and the world around it.
@@ -61,7 +66,7 @@ type Config struct {
 // Entry is one line of the call's trace.
 type Entry struct {
 	At     time.Time `json:"at"`
-	Op     string    `json:"op"` // answer, play, collect, record, hold, connect, leg_end, transfer, hangup, press, caller_hangup
+	Op     string    `json:"op"` // answer, play, collect, record, hold, connect, leg_end, agent_transfer, transfer, hangup, press, caller_hangup
 	Detail string    `json:"detail,omitempty"`
 }
 

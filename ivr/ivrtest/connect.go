@@ -114,6 +114,10 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 				c.HangUp()
 				return
 			}
+			if b.Transfer.Target != "" {
+				c.transferLeg(l, b.Transfer)
+				return
+			}
 			c.endLeg(l, ivr.ByAgent)
 		})
 	}
@@ -132,6 +136,22 @@ func (c *Call) endLeg(l *leg, by string) {
 	}
 }
 
+// transferLeg ends a conversation with the agent's blind transfer.
+func (c *Call) transferLeg(l *leg, t ivr.Transfer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.leg != l {
+		return // already over
+	}
+	l.mu.Lock()
+	l.transfer = &t
+	l.mu.Unlock()
+	if l.end(ivr.ByAgent) {
+		c.leg = nil
+		c.logLocked("agent_transfer", t.Kind+" "+t.Target)
+	}
+}
+
 func missString(m map[string]string) string {
 	parts := make([]string, 0, len(m))
 	for id, why := range m {
@@ -143,11 +163,24 @@ func missString(m map[string]string) string {
 
 // leg is a connected agent in the fake world.
 type leg struct {
-	agent string
-	done  chan struct{}
-	once  sync.Once
-	mu    sync.Mutex
-	by    string
+	agent    string
+	done     chan struct{}
+	once     sync.Once
+	mu       sync.Mutex
+	by       string
+	transfer *ivr.Transfer // the agent's blind transfer, if they made one
+}
+
+var _ ivr.TransferredLeg = (*leg)(nil)
+
+// Transferred reports the agent's blind transfer (Agent.Transfer).
+func (l *leg) Transferred() (ivr.Transfer, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.transfer == nil {
+		return ivr.Transfer{}, false
+	}
+	return *l.transfer, true
 }
 
 func (l *leg) AgentID() string       { return l.agent }
