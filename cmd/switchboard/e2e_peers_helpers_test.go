@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/sqlite"
+	"github.com/switchboard-cc/switchboard/media"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
+)
+
+// Helpers for the end-to-end tests with real user agents from Debian
+// (e2e_peers_test.go): gating, config variants, and measures of what a
+// peer heard.
+
+// requirePeers skips t unless SWITCHBOARD_E2E=1 (make test sets it) and
+// every named program is installed.
+func requirePeers(t *testing.T, programs ...string) {
+	t.Helper()
+	if os.Getenv("SWITCHBOARD_E2E") != "1" {
+		t.Skip("end-to-end test with real SIP user agents: set SWITCHBOARD_E2E=1 (make test does)")
+	}
+	if m := peers.Missing(programs...); len(m) > 0 {
+		t.Skipf("end-to-end test needs %v: apt-get install them (scripts/debian-packages.txt, make deps)", m)
+	}
+}
+
+// editConfig rewrites switchboard.yaml in a testConfigDir copy: each pair
+// is old, new; every old must be present once.
+func editConfig(t *testing.T, dir string, pairs ...string) {
+	t.Helper()
+	path := filepath.Join(dir, "switchboard.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.Count(s, pairs[i]) < 1 {
+			t.Fatalf("switchboard.yaml has no %q to replace", pairs[i])
+		}
+		s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// closedConfigDir is testConfigDir with the office calendar closed all the
+// time, so every call to the heating hotline is after hours.
+func closedConfigDir(t *testing.T) string {
+	t.Helper()
+	dir := testConfigDir(t)
+	editConfig(t, dir, `daily: ["00:00-24:00"]`, `daily: []`)
+	return dir
+}
+
+// apiPost sends an authenticated POST to serve's API and fails t unless it
+// answers 200.
+func apiPost(t *testing.T, httpAddr, path string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+httpAddr+path, strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s = %d %s", path, resp.StatusCode, body)
+	}
+}
+
+// metricsText is serve's /metrics page.
+func metricsText(t *testing.T, httpAddr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// waitEventType polls the event store until an event of type typ (at node
+// when node is not empty) appears, and returns it.
+func waitEventType(t *testing.T, data string, typ events.Type, node string, within time.Duration) events.Event {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		for _, e := range readEventsQuiet(data) {
+			if e.Type == typ && (node == "" || e.Node == node) {
+				return e
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no %s event (node %q) within %v", typ, node, within)
+	return events.Event{}
+}
+
+// readEventsQuiet reads the store and returns nothing while it cannot be
+// opened (serve creates it when it starts).
+func readEventsQuiet(data string) []events.Event {
+	st, err := sqlite.OpenDir(context.Background(), data, sqlite.Options{ReadOnly: true})
+	if err != nil {
+		return nil
+	}
+	defer st.Close()
+	var evs []events.Event
+	_ = st.Scan(context.Background(), time.Time{}, time.Time{}, func(e events.Event) error {
+		evs = append(evs, e)
+		return nil
+	})
+	return evs
+}
+
+func readWAVFile(t *testing.T, path string) []int16 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm, err := media.ReadWAV(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pcm
+}
+
+func pcmDuration(pcm []int16) time.Duration {
+	return time.Duration(len(pcm)) * time.Second / media.SampleRate
+}
+
+func framesDuration(frames int) time.Duration { return time.Duration(frames) * media.Ptime }
+
+// playedPrompts sums, over the call's ivr.prompt events, the voiced audio
+// of the prompts that played to the end (full) and the length of every
+// prompt that started (all). A caller that heard the call must have heard
+// about full of voiced audio and at most all (plus the record beep).
+func playedPrompts(t *testing.T, configDir string, evs []events.Event) (full, all time.Duration) {
+	t.Helper()
+	lang := "zh" // the heating hotline's default until the caller picks
+	for _, e := range evs {
+		if e.Type == events.IVRNode && e.Node == "set_en" {
+			lang = "en"
+		}
+		if e.Type != events.IVRPrompt {
+			continue
+		}
+		name := e.Data["prompt"]
+		if strings.Contains(name, ":") {
+			t.Fatalf("prompt %q: only plain prompt files are expected on this path", name)
+		}
+		pcm := readWAVFile(t, filepath.Join(configDir, "prompts", lang, name+".wav"))
+		all += pcmDuration(pcm)
+		if e.Data["barged"] != "1" {
+			full += framesDuration(voicedFrames(pcm))
+		}
+	}
+	return full, all
+}
+
+// nodePath is the ivr.node path of the log.
+func nodePath(evs []events.Event) []string {
+	var path []string
+	for _, e := range evs {
+		if e.Type == events.IVRNode {
+			path = append(path, e.Node)
+		}
+	}
+	return path
+}
+
+// digitsCollected is every ivr.digits event as node=digits.
+func digitsCollected(evs []events.Event) []string {
+	var out []string
+	for _, e := range evs {
+		if e.Type == events.IVRDigits {
+			out = append(out, e.Node+"="+e.Data["digits"])
+		}
+	}
+	return out
+}
+
+// toneAmplitude is the amplitude (0..1) of hz in pcm, by a Goertzel filter
+// over the whole slice: a sine of amplitude A present throughout gives A.
+func toneAmplitude(pcm []int16, hz float64) float64 {
+	if len(pcm) == 0 {
+		return 0
+	}
+	coeff := 2 * math.Cos(2*math.Pi*hz/media.SampleRate)
+	var s1, s2 float64
+	for _, x := range pcm {
+		s0 := float64(x)/32768 + coeff*s1 - s2
+		s2, s1 = s1, s0
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(pcm))
+}
+
+// rmsOf is the root mean square of pcm on a 0..1 scale.
+func rmsOf(pcm []int16) float64 {
+	if len(pcm) == 0 {
+		return 0
+	}
+	var sum float64
+	for _, s := range pcm {
+		v := float64(s) / 32768
+		sum += v * v
+	}
+	return math.Sqrt(sum / float64(len(pcm)))
+}
+
+// frameKind classifies 20 ms frames of what a peer heard: '.' silence,
+// 'T' the tone at hz (it carries most of the frame's energy), 'o' other
+// audio (prompts, music).
+func frameKinds(pcm []int16, hz float64) string {
+	var b strings.Builder
+	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
+		f := pcm[i : i+media.FrameSamples]
+		rms := rmsOf(f)
+		switch {
+		case rms < 0.01:
+			b.WriteByte('.')
+		case toneAmplitude(f, hz)/math.Sqrt2 > 0.7*rms:
+			b.WriteByte('T')
+		default:
+			b.WriteByte('o')
+		}
+	}
+	return b.String()
+}
+
+// longestRun is the longest run of c in kinds.
+func longestRun(kinds string, c byte) int {
+	best, n := 0, 0
+	for i := 0; i < len(kinds); i++ {
+		if kinds[i] == c {
+			n++
+			best = max(best, n)
+		} else {
+			n = 0
+		}
+	}
+	return best
+}
+
+// speechMic writes an espeak-ng sentence as an 8 kHz WAV in its own folder,
+// with silence after it so the user agent does not hang up when it ends,
+// and returns the path and the speech's voiced length.
+func speechMic(t *testing.T, text string, padSeconds int) (string, time.Duration) {
+	t.Helper()
+	dir := t.TempDir()
+	path, err := peers.SpeechWAV(dir, text, padSeconds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path, framesDuration(voicedFrames(readWAVFile(t, path)))
+}
+

@@ -1,0 +1,225 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/sip/baresiptest"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
+)
+
+// End-to-end tests with real SIP user agents from Debian (baresip,
+// linphonec) against the real program: `serve` runs in-process through
+// Main on the shipped configuration, exactly as an operator runs it. `make
+// test` sets SWITCHBOARD_E2E=1 and installs the packages
+// (scripts/debian-packages.txt); without them these tests skip and say why.
+
+const callerSpeech = "Hello, my radiator has been cold since yesterday. Please call me back on this number."
+
+// voicemailCheck is what both voicemail walks assert once the call is over.
+type voicemailCheck struct {
+	configDir, data string
+	wantPath        []string
+	wantDigits      []string // node=digits, in order
+	spoken          time.Duration
+	heard           []int16 // what the caller's user agent recorded
+}
+
+func (c voicemailCheck) run(t *testing.T) {
+	t.Helper()
+	evs := readEvents(t, c.data)
+	if len(evs) == 0 {
+		t.Fatal("event log is empty")
+	}
+	if evs[0].Type != events.CallStart || evs[len(evs)-1].Type != events.CallEnd {
+		t.Errorf("log runs %s .. %s; want call.start .. call.end", evs[0].Type, evs[len(evs)-1].Type)
+	}
+	if got := nodePath(evs); !slices.Equal(got, c.wantPath) {
+		t.Errorf("path = %v; want %v", got, c.wantPath)
+	}
+	if got := digitsCollected(evs); !slices.Equal(got, c.wantDigits) {
+		t.Errorf("digits = %v; want %v", got, c.wantDigits)
+	}
+
+	// The voicemail holds the caller's speech.
+	var saved *events.Event
+	for i := range evs {
+		if evs[i].Type == events.VoicemailSaved {
+			saved = &evs[i]
+		}
+	}
+	if saved == nil {
+		t.Fatal("no voicemail.saved event")
+	}
+	if saved.Data["stop"] != string(ivr.StopTerminator) {
+		t.Errorf("voicemail ended by %q; want the caller's # (%s)", saved.Data["stop"], ivr.StopTerminator)
+	}
+	rec := readWAVFile(t, saved.Data["path"])
+	inMessage := framesDuration(voicedFrames(rec))
+	if inMessage < c.spoken*6/10 || inMessage > c.spoken*14/10+time.Second {
+		t.Errorf("voicemail holds %v of voiced audio; the caller spoke %v", inMessage, c.spoken)
+	}
+
+	// The caller heard the prompts: at least the voiced part of every prompt
+	// that played to its end, at most every prompt that started (plus the
+	// record beep and some slack for jitter-buffer edges).
+	full, all := playedPrompts(t, c.configDir, evs)
+	heardVoiced := framesDuration(voicedFrames(c.heard))
+	if rms := rmsOf(c.heard); rms < 0.01 {
+		t.Errorf("caller's recording is silence (RMS %.4f)", rms)
+	}
+	if heardVoiced < full*8/10 || heardVoiced > all+1500*time.Millisecond {
+		t.Errorf("caller heard %v of voiced audio; prompts played in full hold %v voiced, all prompts started last %v", heardVoiced, full, all)
+	}
+	t.Logf("caller heard %v voiced (prompts: %v voiced in full, %v started); voicemail %v voiced of %v spoken; %d events",
+		heardVoiced, full, all, inMessage, c.spoken, len(evs))
+}
+
+// TestE2EBaresipWalksToVoicemail: a real baresip calls 96069, picks English,
+// billing and its account by RFC 4733 keys typed ahead, finds nobody logged
+// in for billing (the queue is closed: after-hours menu), picks voicemail,
+// speaks its message, ends it with #, and is hung up on after goodbye.
+func TestE2EBaresipWalksToVoicemail(t *testing.T) {
+	requirePeers(t, "baresip", "sox", "espeak-ng")
+	began := time.Now()
+	dir, data := testConfigDir(t), t.TempDir()
+	addrs, stop := startServe(t, dir, data)
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	speech, spoken := speechMic(t, callerSpeech, 30)
+
+	caller := baresiptest.Start(t, baresiptest.Config{AOR: "sip:13800138000@127.0.0.1"}) // a silent microphone for now
+	caller.Command(t, "dial", "sip:96069@"+addrs.SIP)
+	caller.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+	time.Sleep(2 * time.Second) // the caller listens to the start of the language menu
+	caller.Command(t, "sndcode", "2112345678#2")
+	// leave_message has played; the beep follows, then the recording.
+	waitEventType(t, data, events.IVRPrompt, "voicemail", 30*time.Second)
+	time.Sleep(600 * time.Millisecond)
+	caller.Command(t, "ausrc", "aufile,"+speech) // the caller starts talking
+	time.Sleep(speechLength(t, speech, 30) + time.Second)
+	caller.Command(t, "sndcode", "#")
+	caller.WaitEvent(t, "CALL_CLOSED", 15*time.Second)
+	caller.Quit(t)
+
+	if m := metricsText(t, addrs.HTTP); !strings.Contains(m, `switchboard_sip_dtmf_digits_total{mode="rfc4733"} 13`) {
+		t.Errorf("/metrics does not count 13 RFC 4733 digits:\n%s", grepLines(m, "dtmf"))
+	}
+	stop()
+	stopped = true
+	heard := caller.Heard(t)
+	if len(heard) != 1 {
+		t.Fatalf("baresip made %d recordings; want 1", len(heard))
+	}
+	voicemailCheck{
+		configDir: dir, data: data, spoken: spoken, heard: heard[0],
+		wantPath:   []string{"language", "set_en", "check_hours", "main_menu", "account", "billing", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
+		wantDigits: []string{"language=2", "main_menu=1", "account=12345678", "after_hours=2"},
+	}.run(t)
+	t.Logf("took %v", time.Since(began).Round(time.Millisecond))
+}
+
+// TestE2ELinphoneWalksToVoicemail: a real linphonec sends its keys as SIP
+// INFO (application/dtmf-relay) after hours (the office calendar is closed):
+// English, the after-hours menu, voicemail, a spoken message ended by #.
+func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
+	requirePeers(t, "linphonec", "sox", "espeak-ng")
+	began := time.Now()
+	dir, data := closedConfigDir(t), t.TempDir()
+	addrs, stop := startServe(t, dir, data)
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
+	speech, spoken := speechMic(t, callerSpeech, 30)
+	home := t.TempDir()
+	silence := filepath.Join(home, "silence.wav")
+	baresiptest.WriteTone(t, silence, 0, 60*time.Second)
+	sipPort, err := peers.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rtpPort, err := peers.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	lp, err := peers.StartLinphone(ctx, peers.LinphoneConfig{Dir: home, SIPPort: sipPort, RTPPort: rtpPort, InfoDTMF: true, Timeout: 55 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		lp.Stop()
+		if t.Failed() {
+			t.Logf("linphonec output:\n%s", lp.Output())
+		}
+	}()
+	heardPath := filepath.Join(home, "heard.wav")
+	send := func(line string) {
+		t.Helper()
+		if err := lp.Send(line); err != nil {
+			t.Fatalf("linphonec %q: %v", line, err)
+		}
+	}
+	for _, line := range []string{"soundcard use files", "play " + silence, "record " + heardPath, "call sip:96069@" + addrs.SIP} {
+		send(line)
+	}
+	if err := lp.WaitOutput(ctx, "connected"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	send("2") // English
+	waitEventType(t, data, events.IVRNode, "after_hours", 15*time.Second)
+	time.Sleep(time.Second)
+	send("2") // voicemail
+	waitEventType(t, data, events.IVRPrompt, "voicemail", 30*time.Second)
+	time.Sleep(600 * time.Millisecond)
+	send("play " + speech) // the caller starts talking
+	time.Sleep(speechLength(t, speech, 30) + time.Second)
+	send("#")
+	if err := lp.WaitOutput(ctx, "ended"); err != nil {
+		t.Fatalf("linphonec was not hung up on: %v", err)
+	}
+	lp.Stop()
+
+	if m := metricsText(t, addrs.HTTP); !strings.Contains(m, `switchboard_sip_dtmf_digits_total{mode="info"} 3`) {
+		t.Errorf("/metrics does not count 3 SIP INFO digits:\n%s", grepLines(m, "dtmf"))
+	}
+	stop()
+	stopped = true
+	voicemailCheck{
+		configDir: dir, data: data, spoken: spoken, heard: readWAVFile(t, heardPath),
+		wantPath:   []string{"language", "set_en", "check_hours", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
+		wantDigits: []string{"language=2", "after_hours=2"},
+	}.run(t)
+	t.Logf("took %v", time.Since(began).Round(time.Millisecond))
+}
+
+// speechLength is how long the spoken part of a speechMic WAV lasts.
+func speechLength(t *testing.T, path string, padSeconds int) time.Duration {
+	t.Helper()
+	return pcmDuration(readWAVFile(t, path)) - time.Duration(padSeconds)*time.Second
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
