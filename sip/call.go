@@ -46,6 +46,7 @@ type Call struct {
 	port    int
 	log     *slog.Logger
 
+	codec      media.Codec // fixed for the call: a re-INVITE may not change it
 	sdpSession uint64
 	sdpVersion atomic.Uint64
 
@@ -180,7 +181,7 @@ func (c *Call) Answer(ctx context.Context) error {
 func (c *Call) loadPrompts(prompts []ivr.Prompt) []media.Clip {
 	clips := make([]media.Clip, 0, len(prompts))
 	for _, p := range prompts {
-		clip, err := c.srv.prompts.Load(p.File, c.offer.Codec)
+		clip, err := c.srv.prompts.Load(p.File, c.codec)
 		if err != nil {
 			c.log.Warn("prompt not played", "prompt", p.Name, "file", p.File, "err", err)
 			continue
@@ -289,7 +290,7 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	default:
 	}
 	if r.Beep {
-		beep := c.session.Play([]media.Clip{media.Beep(c.offer.Codec)}, false)
+		beep := c.session.Play([]media.Clip{media.Beep(c.codec)}, false)
 		select {
 		case <-beep.Done():
 		case <-c.done:

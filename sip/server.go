@@ -385,6 +385,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, o offer) {
 		dialog:     dialog,
 		port:       port,
 		offer:      o,
+		codec:      o.Codec,
 		digitSig:   make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		sdpSession: rand.Uint64() >> 1,
