@@ -63,6 +63,9 @@ func (n *Node) Edges() []Edge {
 	case Lookup:
 		add("next", n.Next)
 		add("on_error", n.Lookup.OnError)
+	case Callback:
+		add("next", n.Next)
+		add("on_fail", n.Callback.OnFail)
 	default:
 		add("next", n.Next)
 	}

@@ -187,6 +187,7 @@ type CallbackSpec struct {
 	Number  Template
 	Group   string
 	Prompts []PromptRef // confirmation
+	OnFail  *Node       // when the request is refused (nil: Next, without the confirmation)
 }
 
 type LookupSpec struct {

@@ -332,7 +332,7 @@ nodes:
   q: {type: queue, skills: {billing: 3}, announce: {position: true}, on_timeout: m, on_closed: m, next: bye}
   t: {type: transfer, to: "sip:{{acct}}@pbx", kind: uri, on_fail: m}
   r: {type: record, prompt: menu, next: bye}
-  cb: {type: callback, next: bye}
+  cb: {type: callback, on_fail: m, next: bye}
   l: {type: lookup, url: "http://x/{{acct}}", headers: {X-Id: "{{caller}}"}, next: bye}
   g: {type: goto, flow: full, node: m}
   s: {type: set, vars: {language: en, x: "{{tier}}"}, next: m}
@@ -372,7 +372,7 @@ nodes:
 	if r := n["r"].Record; r.Max != DefaultRecordMax || r.Silence != DefaultRecordSilence || !r.Beep || r.Var != "recording" || r.Terminator != "#" {
 		t.Errorf("record = %+v", r)
 	}
-	if cb := n["cb"].Callback; cb.Number.Raw != "{{caller}}" {
+	if cb := n["cb"].Callback; cb.Number.Raw != "{{caller}}" || cb.OnFail != n["m"] || n["cb"].Next != n["bye"] {
 		t.Errorf("callback = %+v", cb)
 	}
 	l := n["l"].Lookup

@@ -517,6 +517,7 @@ func buildCallback(c *nodeCtx) {
 	if v, ok := c.field("group"); ok {
 		c.checkName(v, "group", sp.Group, c.s.l.env.Groups)
 	}
+	c.target("on_fail", func(t *Node) { sp.OnFail = t })
 	c.next()
 }
 

@@ -11,9 +11,9 @@ import (
 
 // callback asks the Router to call the rendered number back when the
 // caller's turn comes (virtual hold), then plays the confirmation. When the
-// Router refuses (the group is closed) the confirmation is skipped and the
-// call goes on to Next: the caller must not be promised a call that will
-// not come.
+// Router refuses (the group is closed, or nothing can dial callbacks) the
+// confirmation is skipped and the call goes to OnFail, or on to Next: the
+// caller must not be promised a call that will not come.
 func (r *run) callback(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 	cb := n.Callback
 	number := cb.Number.Render(&r.vars)
@@ -28,6 +28,9 @@ func (r *run) callback(ctx context.Context, n *flows.Node) (*flows.Node, error) 
 		}
 		r.log.Warn("callback refused", "node", n.ID, "group", cb.Group, "err", err)
 		r.emit(ctx, events.SelfServiceDone, n.ID, map[string]string{"kind": "callback", "result": result})
+		if cb.OnFail != nil {
+			return cb.OnFail, nil
+		}
 		return n.Next, nil
 	}
 	r.e.sink.Emit(ctx, events.Event{

@@ -59,7 +59,8 @@ func heatingHotline(t testing.TB) *flows.Flow {
 	b.Node("voicemail", "thanks_message", &flows.RecordSpec{Prompts: P("leave_message"), Beep: true,
 		Max: 120 * time.Second, Silence: 8 * time.Second, Terminator: "#"})
 	b.Node("thanks_message", "goodbye", &flows.PlaySpec{Prompts: P("message_saved"), Barge: true})
-	b.Node("callback", "goodbye", &flows.CallbackSpec{Number: T("{{caller}}"), Group: "billing", Prompts: P("callback_confirmed")})
+	b.Node("callback", "goodbye", &flows.CallbackSpec{Number: T("{{caller}}"), Group: "billing", Prompts: P("callback_confirmed"),
+		OnFail: b.Ref("status_unavailable")})
 	b.Node("goodbye", "end", &flows.PlaySpec{Prompts: P("goodbye"), Barge: true})
 	b.Node("end", "", &flows.HangupSpec{})
 	return b.Flow()

@@ -319,6 +319,27 @@ func TestNodes(t *testing.T) {
 			result: ivr.Completed, reason: ivr.ReasonEndOfFlow, last: "bye",
 			played: []string{"en/goodbye.wav"},
 		},
+		{
+			name: "callback: refused, on_fail offers voicemail instead",
+			build: func(b *Builder) {
+				b.Node("cb", "bye", &flows.CallbackSpec{Number: T("{{caller}}"), Group: "billing",
+					Prompts: P("callback_confirmed"), OnFail: b.Ref("voicemail")})
+				b.Node("voicemail", "", &flows.PlaySpec{Prompts: P("leave_message")})
+				b.Node("bye", "", &flows.PlaySpec{Prompts: P("goodbye")})
+			},
+			world:  world{groups: map[string]Queue{"billing": {Closed: true}}},
+			result: ivr.Completed, reason: ivr.ReasonEndOfFlow, last: "voicemail",
+			played: []string{"en/leave_message.wav"},
+			check: func(t *testing.T, r result) {
+				ev, ok := r.events.Last(events.SelfServiceDone)
+				if !ok || ev.Data["kind"] != "callback" || ev.Data["result"] != "closed" {
+					t.Errorf("selfservice.done = %+v", ev)
+				}
+				if _, ok := r.events.Last(events.CallbackRequested); ok {
+					t.Error("callback.requested logged for a refused callback")
+				}
+			},
+		},
 		// hangup
 		{
 			name:   "hangup with a cause",

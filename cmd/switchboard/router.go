@@ -34,3 +34,13 @@ func queueErr(err error) error {
 	}
 	return err
 }
+
+// noCallbacks is the Router serve gives the engine when nothing can dial a
+// callback (no outbound trunk): it refuses every callback request as
+// closed, so the callback node takes on_fail instead of promising the
+// caller a call that would never come. Queueing is unchanged.
+type noCallbacks struct{ ivr.Router }
+
+func (noCallbacks) RequestCallback(_ context.Context, req routing.Request, _ string) error {
+	return fmt.Errorf("callback for call %s in %q: no outbound trunk to dial it (sip.trunk): %w", req.CallID, req.Group, ivr.ErrQueueClosed)
+}

@@ -141,7 +141,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	s.engine, err = ivr.New(ivr.Config{MaxSteps: cfg.Engine.MaxSteps, RecordingsDir: recordings}, ivr.Deps{
 		Catalog:  s.catalog,
 		Events:   s.sink,
-		Router:   acdRouter{acd},
+		Router:   noCallbacks{acdRouter{acd}}, // nothing dials callbacks yet: refuse them
 		Lookuper: httpLookuper(),
 		Prompts:  env.Prompts,
 		Logger:   log.With("component", "ivr"),
