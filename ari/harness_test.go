@@ -44,6 +44,7 @@ func newHarness(t *testing.T, h Handler, o harnessOpts) *harness {
 	fake := arifake.New(o.fake)
 	srv := httptest.NewServer(fake)
 	t.Cleanup(srv.Close)
+	t.Cleanup(fake.Close) // runs first: releases hung requests
 	hs := &harness{t: t, fake: fake, srv: srv, logs: &logBuffer{}}
 	hs.cfg = Config{URL: srv.URL + "/ari", Username: "switchboard", Password: "switchboard",
 		Reconnect: Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}}

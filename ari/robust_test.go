@@ -407,3 +407,26 @@ func waitCalls(t *testing.T, hs *harness, n int) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestHungRequestIsBounded: Asterisk accepts a request and never answers;
+// the call's step fails after request_timeout and the caller is hung up.
+func TestHungRequestIsBounded(t *testing.T) {
+	errs := newResult[error]()
+	hs := newHarness(t, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		start := time.Now()
+		err := c.Answer(ctx)
+		if time.Since(start) > 2*time.Second {
+			err = errors.New("Answer was not bounded")
+		}
+		errs.put(err)
+		return ivr.Outcome{Result: ivr.Failed, Err: err}
+	}, harnessOpts{cfg: func(c *Config) { c.RequestTimeout = 100 * time.Millisecond }})
+	hs.fake.Fail(arifake.Fault{Path: "/answer", Hang: true})
+	ch := hs.call("96069")
+	err := errs.get(t)
+	var re *RequestError
+	if !errors.As(err, &re) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Answer = %v; want a RequestError wrapping the deadline", err)
+	}
+	hs.await("caller hung up after the failed step", ch.Gone)
+}

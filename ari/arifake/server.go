@@ -57,6 +57,8 @@ type Server struct {
 	events     []Sent
 	changed    chan struct{}
 	mohClasses map[string]bool
+	closed     chan struct{}
+	closeOnce  sync.Once
 }
 
 // Request is one REST request the server received.
@@ -98,7 +100,15 @@ func New(opts Options) *Server {
 		conns:      map[*wsConn]bool{},
 		changed:    make(chan struct{}),
 		mohClasses: map[string]bool{"default": true},
+		closed:     make(chan struct{}),
 	}
+}
+
+// Close releases requests held by Hang faults and closes every WebSocket,
+// so an http.Server serving the fake can shut down.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closed) })
+	s.DropWebSockets()
 }
 
 // Fault makes matching requests fail. Method "" matches any method; Path is
@@ -109,7 +119,10 @@ type Fault struct {
 	Status  int
 	Message string
 	Times   int
-	hits    int
+	// Hang makes the server never answer: the request waits until the
+	// client gives up (an Asterisk that is wedged).
+	Hang bool
+	hits int
 }
 
 // Fail installs a fault; it applies before any other processing except auth.
@@ -302,6 +315,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status int
 		resp   any
 	)
+	if s.hangs(r.Method, path) {
+		select {
+		case <-r.Context().Done():
+		case <-s.closed:
+		}
+		return
+	}
 	if perr == nil {
 		status, resp, perr = s.dispatch(r.Method, path, params)
 	}
@@ -384,11 +404,28 @@ func (s *Server) dispatch(method, path string, p map[string]string) (int, any, *
 	return 0, nil, errf(404, "Resource not found")
 }
 
+// hangs reports whether a Hang fault matches (and counts the hit).
+func (s *Server) hangs(method, path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if !f.Hang || (f.Method != "" && f.Method != method) || !strings.Contains(path, f.Path) {
+			continue
+		}
+		f.hits++
+		if f.Times > 0 && f.hits >= f.Times {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return true
+	}
+	return false
+}
+
 func (s *Server) fault(method, path string) *apiError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, f := range s.faults {
-		if (f.Method != "" && f.Method != method) || !strings.Contains(path, f.Path) {
+		if f.Hang || (f.Method != "" && f.Method != method) || !strings.Contains(path, f.Path) {
 			continue
 		}
 		f.hits++
