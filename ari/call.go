@@ -39,8 +39,11 @@ type call struct {
 	released bool // another controller owns the channel now
 	node     string
 	queue    string
-	nextID   int
-	bridge   string
+	// channel variables waiting to be stored (recover.go, remember)
+	pendingVars map[string]string
+	writingVars bool
+	nextID      int
+	bridge      string
 }
 
 var _ ivr.Call = (*call)(nil)

@@ -251,10 +251,41 @@ func (t *Transport) Track(next events.Sink) events.Sink {
 		default:
 			return
 		}
-		go func() {
-			sctx, cancel := t.detached()
-			defer cancel()
-			_ = t.do(sctx, "set "+name, func() error { return t.rest.Channel().SetVariable(c.key(), name, val) })
-		}()
+		c.remember(name, val)
 	})
+}
+
+// remember stores a channel variable in the background; one writer per
+// call sends the latest values in order, so a quick run of nodes never
+// leaves an older node on the channel.
+func (c *call) remember(name, val string) {
+	c.mu.Lock()
+	if c.pendingVars == nil {
+		c.pendingVars = map[string]string{}
+	}
+	c.pendingVars[name] = val
+	if c.writingVars {
+		c.mu.Unlock()
+		return
+	}
+	c.writingVars = true
+	c.mu.Unlock()
+	go func() {
+		for {
+			c.mu.Lock()
+			vars := c.pendingVars
+			c.pendingVars = nil
+			if len(vars) == 0 || c.gone {
+				c.writingVars = false
+				c.mu.Unlock()
+				return
+			}
+			c.mu.Unlock()
+			for name, val := range vars {
+				ctx, cancel := c.t.detached()
+				_ = c.t.do(ctx, "set "+name, func() error { return c.t.rest.Channel().SetVariable(c.key(), name, val) })
+				cancel()
+			}
+		}
+	}()
 }
