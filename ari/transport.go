@@ -186,6 +186,8 @@ func (t *Transport) session(ctx context.Context, ws *websocket.Conn) error {
 
 	frames := make(chan []byte, 64)
 	readErr := make(chan error, 1)
+	left := make(chan struct{}) // session returned: the reader stops too
+	defer close(left)
 	go func() {
 		for {
 			var data []byte
@@ -195,7 +197,11 @@ func (t *Transport) session(ctx context.Context, ws *websocket.Conn) error {
 				close(frames)
 				return
 			}
-			frames <- data
+			select {
+			case frames <- data:
+			case <-left:
+				return
+			}
 		}
 	}()
 	// Events that arrive during the resync are buffered in frames and
