@@ -32,12 +32,12 @@ type Config struct {
 	// relative to the working directory: it is run-time state, not config.
 	Data string `yaml:"data"`
 	// Flows and Prompts are folders relative to the config file.
-	Flows     string                  `yaml:"flows"`
-	Prompts   string                  `yaml:"prompts"`
-	Calendars map[string]hours.Config `yaml:"calendars"`
-	Engine    EngineConfig            `yaml:"engine"`
-	Events    EventsConfig            `yaml:"events"`
-	routing.Config `yaml:",inline"` // skills, not_ready_reasons, groups, agents
+	Flows          string                  `yaml:"flows"`
+	Prompts        string                  `yaml:"prompts"`
+	Calendars      map[string]hours.Config `yaml:"calendars"`
+	Engine         EngineConfig            `yaml:"engine"`
+	Events         EventsConfig            `yaml:"events"`
+	routing.Config `yaml:",inline"`        // skills, not_ready_reasons, groups, agents
 
 	source string // the file read, or "embedded defaults"
 	fsys   fs.FS  // the config file's folder (on disk or embedded)
