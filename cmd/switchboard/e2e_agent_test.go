@@ -56,7 +56,10 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 		caller.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 		time.Sleep(time.Second) // the start of the language menu
 		caller.Command(t, "sndcode", "2112345678#")
-		agent.WaitEvent(t, "CALL_ESTABLISHED", 20*time.Second)
+		rung := agent.WaitEvent(t, "CALL_ESTABLISHED", 20*time.Second)
+		if rung["peerdisplayname"] != "13800138000" {
+			t.Errorf("the agent's phone shows %v; want the caller's number 13800138000", rung)
+		}
 	}
 
 	// Call 1: talk, hold, resume, talk; the agent hangs up, the flow says

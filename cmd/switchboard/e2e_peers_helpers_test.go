@@ -149,17 +149,23 @@ func pcmDuration(pcm []int16) time.Duration {
 
 func framesDuration(frames int) time.Duration { return time.Duration(frames) * media.Ptime }
 
-// playedPrompts sums, over the call's ivr.prompt events, the voiced audio
-// of the prompts that played to the end (full) and the length of every
-// prompt that started (all). A caller that heard the call must have heard
-// about full of voiced audio and at most all (plus the record beep).
-func playedPrompts(t *testing.T, configDir string, evs []events.Event) (full, all time.Duration) {
+// playedPrompts measures, from the call's ivr.prompt events, what the
+// caller can have heard: full is the voiced audio of the prompts that played
+// to their end; played is how long every prompt played, each cut at the
+// time its event says it stopped (an event is written when its prompt ends
+// and the prompt started at the event before it). A caller that heard the
+// call heard about full of voiced audio and at most played (plus the
+// record beep).
+func playedPrompts(t *testing.T, configDir string, evs []events.Event) (full, played time.Duration) {
 	t.Helper()
 	lang := "zh" // the heating hotline's default until the caller picks
+	var last time.Time
 	for _, e := range evs {
 		if e.Type == events.IVRNode && e.Node == "set_en" {
 			lang = "en"
 		}
+		prev := last
+		last = e.Time
 		if e.Type != events.IVRPrompt {
 			continue
 		}
@@ -168,12 +174,12 @@ func playedPrompts(t *testing.T, configDir string, evs []events.Event) (full, al
 			t.Fatalf("prompt %q: only plain prompt files are expected on this path", name)
 		}
 		pcm := readWAVFile(t, filepath.Join(configDir, "prompts", lang, name+".wav"))
-		all += pcmDuration(pcm)
+		played += min(pcmDuration(pcm), e.Time.Sub(prev))
 		if e.Data["barged"] != "1" {
 			full += framesDuration(voicedFrames(pcm))
 		}
 	}
-	return full, all
+	return full, played
 }
 
 // nodePath is the ivr.node path of the log.
@@ -227,7 +233,7 @@ func rmsOf(pcm []int16) float64 {
 	return math.Sqrt(sum / float64(len(pcm)))
 }
 
-// frameKind classifies 20 ms frames of what a peer heard: '.' silence,
+// frameKinds classifies 20 ms frames of what a peer heard: '.' silence,
 // 'T' the tone at hz (it carries most of the frame's energy), 'o' other
 // audio (prompts, music).
 func frameKinds(pcm []int16, hz float64) string {
@@ -273,4 +279,3 @@ func speechMic(t *testing.T, text string, padSeconds int) (string, time.Duration
 	}
 	return path, framesDuration(voicedFrames(readWAVFile(t, path)))
 }
-
