@@ -240,6 +240,7 @@ func listen(addr string) (*net.UDPConn, net.Listener, error) {
 		}
 		tcp, err := net.Listen("tcp", udp.LocalAddr().String())
 		if err == nil {
+			growReadBuffer(udp)
 			return udp, tcp, nil
 		}
 		udp.Close()
