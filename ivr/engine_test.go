@@ -102,6 +102,22 @@ func TestGotoAcrossFlows(t *testing.T) {
 	checkOutcome(t, r, ivr.Failed, ivr.ReasonBadTarget, "go")
 }
 
+// A call re-adopted after a restart resumes at the node it was at; an
+// unknown node starts the flow over rather than dropping the caller.
+func TestResumeReadoptedCall(t *testing.T) {
+	b := NewFlow("main", "en", "100")
+	b.Node("welcome", "queue", &flows.PlaySpec{Prompts: P("welcome")})
+	b.Node("queue", "", &flows.PlaySpec{Prompts: P("hold_on")})
+	r := world{catalog: Catalog(b.Flow()), resume: "queue"}.run(t)
+	if got := r.call.Played(); !slices.Equal(got, []string{"en/hold_on.wav"}) {
+		t.Errorf("resumed at queue, played %q", got)
+	}
+	r = world{catalog: Catalog(b.Flow()), resume: "gone"}.run(t)
+	if got := r.call.Played(); !slices.Equal(got, []string{"en/welcome.wav", "en/hold_on.wav"}) {
+		t.Errorf("resumed at an unknown node, played %q", got)
+	}
+}
+
 func TestLoopGuard(t *testing.T) {
 	b := NewFlow("test", "en", "100")
 	b.Node("a", "b", &flows.SetSpec{Vars: []flows.Assignment{{Var: "x", Value: T("1")}}})

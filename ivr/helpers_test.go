@@ -60,6 +60,7 @@ type world struct {
 	lookup   ivr.Lookuper
 	transfer error
 	maxSteps int
+	resume   string // the call is a re-adopted one resuming at this node
 	to       string
 	id       string
 	onCall   func(*ivrtest.Call)
@@ -112,7 +113,11 @@ func (w world) run(t *testing.T) result {
 	// ACD's timers) even under -race on a busy machine, or time would run
 	// ahead of a timer not yet set.
 	go clk.AutoAdvance(ctx, quietTime)
-	out := eng.Run(ctx, call)
+	var c ivr.Call = call
+	if w.resume != "" {
+		c = resumingCall{call, w.resume}
+	}
+	out := eng.Run(ctx, c)
 	if ctx.Err() != nil {
 		t.Fatalf("run did not finish: %v", ctx.Err())
 	}
@@ -120,5 +125,13 @@ func (w world) run(t *testing.T) result {
 }
 
 const quietTime = 5 * time.Millisecond
+
+// resumingCall is a call a transport re-adopted after a restart.
+type resumingCall struct {
+	*ivrtest.Call
+	node string
+}
+
+func (c resumingCall) ResumeNode() (string, bool) { return c.node, true }
 
 func input(keys string) ivrtest.Step { return ivrtest.Step{Keys: keys} }

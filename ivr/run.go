@@ -84,7 +84,29 @@ func (e *Engine) Run(ctx context.Context, call Call) Outcome {
 	if err := call.Answer(ctx); err != nil {
 		return r.end(ctx, r.outcomeOf(ctx, err))
 	}
-	return r.end(ctx, r.walk(ctx, r.flow.Start))
+	return r.end(ctx, r.walk(ctx, r.startNode()))
+}
+
+// Resumer is a Call that a transport re-adopted after Switchboard
+// restarted (ARI keeps callers in Stasis across a restart): ResumeNode names
+// the node the call was at, so a queued caller goes back in line instead of
+// hearing the flow from the start.
+type Resumer interface {
+	ResumeNode() (node string, ok bool)
+}
+
+// startNode is the flow's start, or the node a re-adopted call resumes at.
+func (r *run) startNode() *flows.Node {
+	if rs, ok := r.call.(Resumer); ok {
+		if id, ok := rs.ResumeNode(); ok {
+			if n := r.flow.ByID[id]; n != nil {
+				r.log.Info("resuming re-adopted call", "node", id)
+				return n
+			}
+			r.log.Warn("re-adopted call names an unknown node; starting over", "node", id)
+		}
+	}
+	return r.flow.Start
 }
 
 // walk runs nodes from start until one ends the call.
