@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,13 +33,7 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 	began := time.Now()
 	dir, data := testConfigDir(t), t.TempDir()
 	editConfig(t, dir, "wrap_up: 15s", "wrap_up: 2s") // billing's wrap-up, so call 2 comes soon
-	addrs, stop := startServe(t, dir, data)
-	stopped := false
-	defer func() {
-		if !stopped {
-			stop()
-		}
-	}()
+	addrs, stop := startServeLogged(t, dir, data)
 	mics := t.TempDir()
 	agentMic, callerMic := filepath.Join(mics, "agent.wav"), filepath.Join(mics, "caller.wav")
 	baresiptest.WriteTone(t, agentMic, agentToneHz, 90*time.Second)
@@ -87,7 +82,6 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 	agent.Quit(t)
 	caller.Quit(t)
 	stop()
-	stopped = true
 
 	callerHeard, agentHeard := caller.Heard(t), agent.Heard(t)
 	if len(callerHeard) != 2 || len(agentHeard) != 2 {
@@ -140,6 +134,12 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 		calls[e.CallID] = append(calls[e.CallID], e.Type)
 		if e.Type == events.CallEnd {
 			ended = append(ended, e.Data["by"])
+		}
+		if e.Type == events.CallUnhold {
+			// The agent held for 2 s between the re-INVITEs.
+			if ms, err := strconv.Atoi(e.Data["hold_ms"]); err != nil || ms < 1500 || ms > 4000 {
+				t.Errorf("call.unhold hold_ms = %q; want about 2000", e.Data["hold_ms"])
+			}
 		}
 		if e.Type == events.QueueConnect && (e.Agent != "1001" || e.Queue != "billing") {
 			t.Errorf("queue.connect to agent %q in %q; want 1001 in billing", e.Agent, e.Queue)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -278,4 +279,65 @@ func speechMic(t *testing.T, text string, padSeconds int) (string, time.Duration
 		t.Fatal(err)
 	}
 	return path, framesDuration(voicedFrames(readWAVFile(t, path)))
+}
+
+// startServeLogged is startServe with serve's log kept: it is written to
+// the test's output when the test fails (or always with
+// SWITCHBOARD_E2E_LOG=1), since a failing real-peer test is diagnosed from
+// both sides' logs.
+func startServeLogged(t *testing.T, configDir, dataDir string) (Addrs, func()) {
+	t.Helper()
+	ready := make(chan Addrs, 1)
+	logs := &syncBuffer{}
+	m := &Main{Stdin: strings.NewReader(""), Stdout: logs, Stderr: logs, Ready: func(a Addrs) { ready <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	t.Setenv("SWITCHBOARD_TOKEN", "test-token")
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("SWITCHBOARD_E2E_LOG") == "1" {
+			t.Logf("serve's log:\n%s", logs.String())
+		}
+	})
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--config", filepath.Join(configDir, "switchboard.yaml"),
+			"--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", dataDir})
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve exited %d", code)
+			}
+		})
+	}
+	select {
+	case a := <-ready:
+		t.Cleanup(stop)
+		return a, stop
+	case code := <-done:
+		t.Fatalf("serve exited %d before ready", code)
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("serve not ready after 20s")
+	}
+	return Addrs{}, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for serve's concurrent log writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

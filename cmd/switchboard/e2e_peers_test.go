@@ -89,13 +89,7 @@ func TestE2EBaresipWalksToVoicemail(t *testing.T) {
 	requirePeers(t, "baresip", "sox", "espeak-ng")
 	began := time.Now()
 	dir, data := testConfigDir(t), t.TempDir()
-	addrs, stop := startServe(t, dir, data)
-	stopped := false
-	defer func() {
-		if !stopped {
-			stop()
-		}
-	}()
+	addrs, stop := startServeLogged(t, dir, data)
 	speech, spoken := speechMic(t, callerSpeech, 30)
 
 	caller := baresiptest.Start(t, baresiptest.Config{AOR: "sip:13800138000@127.0.0.1"}) // a silent microphone for now
@@ -116,7 +110,6 @@ func TestE2EBaresipWalksToVoicemail(t *testing.T) {
 		t.Errorf("/metrics does not count 13 RFC 4733 digits:\n%s", grepLines(m, "dtmf"))
 	}
 	stop()
-	stopped = true
 	heard := caller.Heard(t)
 	if len(heard) != 1 {
 		t.Fatalf("baresip made %d recordings; want 1", len(heard))
@@ -136,13 +129,7 @@ func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 	requirePeers(t, "linphonec", "sox", "espeak-ng")
 	began := time.Now()
 	dir, data := closedConfigDir(t), t.TempDir()
-	addrs, stop := startServe(t, dir, data)
-	stopped := false
-	defer func() {
-		if !stopped {
-			stop()
-		}
-	}()
+	addrs, stop := startServeLogged(t, dir, data)
 	speech, spoken := speechMic(t, callerSpeech, 30)
 	home := t.TempDir()
 	silence := filepath.Join(home, "silence.wav")
@@ -199,7 +186,6 @@ func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 		t.Errorf("/metrics does not count 3 SIP INFO digits:\n%s", grepLines(m, "dtmf"))
 	}
 	stop()
-	stopped = true
 	voicemailCheck{
 		configDir: dir, data: data, spoken: spoken, heard: readWAVFile(t, heardPath),
 		wantPath:   []string{"language", "set_en", "check_hours", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
