@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/switchboard-cc/switchboard/ari"
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/events/sqlite"
 	"github.com/switchboard-cc/switchboard/flows"
@@ -89,7 +90,9 @@ type server struct {
 	watcher *flows.Watcher // nil when the flows are embedded
 	engine  *ivr.Engine
 	sip     *sip.Server
+	ari     *ari.Transport // nil without an ari section
 	api     *httpapi.Server
+	dialer  *sip.Dialer // callbacks on the outbound trunk; nil without one (callbacks.go)
 }
 
 func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, err error) {
@@ -130,9 +133,23 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	s.writer = events.NewWriter(s.store, events.WriterConfig{Logger: log.With("component", "events")})
 	s.sink = stampSink{now: time.Now, next: teeSink{s.live, s.writer, s.notify}}
 
-	acd, err := newACD(cfg, env, clock.Real{}, s.sink)
+	callbacks := newCallbackDialing(cfg.SIP.Trunk, log.With("component", "callbacks"))
+	acd, err := newACD(cfg, env, clock.Real{}, s.sink, callbacks.due)
 	if err != nil {
 		return nil, err
+	}
+	// Asterisk over ARI, beside native SIP, when the config has an ari
+	// section. It needs the engine, built below; the handler reads it then.
+	if cfg.ARI != nil {
+		s.ari, err = ari.New(*cfg.ARI, func(ctx context.Context, c ivr.Call) ivr.Outcome { return s.engine.Run(ctx, c) },
+			ari.Options{Logger: log.With("component", "ari"), Clock: clock.Real{}})
+		if err != nil {
+			return nil, err
+		}
+	}
+	engineSink := s.sink
+	if s.ari != nil {
+		engineSink = s.ari.Track(s.sink) // remembers each call's node for re-adoption
 	}
 	recordings := filepath.Join(cfg.Data, "recordings")
 	if err := os.MkdirAll(recordings, 0o755); err != nil {
@@ -140,8 +157,8 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	}
 	s.engine, err = ivr.New(ivr.Config{MaxSteps: cfg.Engine.MaxSteps, RecordingsDir: recordings}, ivr.Deps{
 		Catalog:  s.catalog,
-		Events:   s.sink,
-		Router:   noCallbacks{acdRouter{acd}}, // nothing dials callbacks yet: refuse them
+		Events:   engineSink,
+		Router:   callbacks.router(acd), // refuses callbacks without a trunk
 		Lookuper: httpLookuper(),
 		Prompts:  env.Prompts,
 		Logger:   log.With("component", "ivr"),
@@ -154,7 +171,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	agents, err := sip.NewAgentPhones(cfg.SIP, rosterPasswords(cfg), sip.AgentHooks{
 		OnAvailability: (&deviceGate{acd: acd, log: log}).changed,
 		HoldMusic:      ivr.Playback{Prompts: []ivr.Prompt{{Name: "moh", File: "en/moh.wav"}}},
-		OnTransfer:     agentTransfers(cfg.Groups),
+		OnTransfer:     callbacks.transfers(agentTransfers(cfg.Groups)),
 	}, s.sink, clock.Real{}, log.With("component", "agents"))
 	if err != nil {
 		return nil, err
@@ -169,6 +186,9 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 		Logger:  log.With("component", "sip"),
 	})
 	if err != nil {
+		return nil, err
+	}
+	if s.dialer, err = callbacks.attach(s.sip, acd); err != nil {
 		return nil, err
 	}
 
@@ -212,9 +232,17 @@ func (s *server) run(ctx context.Context, m *Main) error {
 		}()
 	}
 	start("sip", s.sip.Serve)
+	if s.dialer != nil {
+		start("trunk", s.dialer.Serve)
+	}
 	start("http", func(ctx context.Context) error { return s.api.Serve(ctx, ln) })
 	if s.watcher != nil {
 		start("flows", s.watcher.Run)
+	}
+	if s.ari != nil {
+		// Not waited for: with Asterisk down, Serve keeps retrying and
+		// logging, and native SIP and the API serve meanwhile.
+		start("ari", s.ari.Serve)
 	}
 
 	select {
@@ -231,7 +259,11 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	}
 
 	<-runCtx.Done()
-	s.log.Info("shutting down", "calls", s.sip.Active())
+	ariCalls := 0
+	if s.ari != nil {
+		ariCalls = s.ari.Calls() // left in Stasis for the next run to re-adopt
+	}
+	s.log.Info("shutting down", "sip_calls", s.sip.Active(), "ari_calls", ariCalls)
 	cancel(nil)
 	wg.Wait()
 	closeCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
