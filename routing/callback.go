@@ -89,3 +89,13 @@ func (m *placeMemory) expire(now time.Time) {
 		m.order = append(m.order[:0], m.order[n:]...)
 	}
 }
+
+// EnqueuedAt is the call's place in line: when its caller first queued (a
+// callback keeps it). A dialer that takes a callback out of line after the
+// customer did not answer passes it back as Request.EnqueuedAt.
+func (t *Ticket) EnqueuedAt() time.Time {
+	a := t.acd
+	a.lock()
+	defer a.unlock()
+	return t.enqueuedAt
+}

@@ -68,6 +68,9 @@ type Config struct {
 	// docs/agents-phones.md); passwords come from the agent roster.
 	Registrar registrar.Config    `yaml:"registrar"`
 	Transfers b2bua.TransferRules `yaml:"transfers"`
+	// Trunk is the outbound line callbacks are dialled on (Dialer,
+	// docs/sip.md); no URI: no trunk.
+	Trunk TrunkConfig `yaml:"trunk"`
 }
 
 // Deps are what the server needs from the rest of the program.
@@ -124,6 +127,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MediaAddr != "" {
 		if _, err := netip.ParseAddr(c.MediaAddr); err != nil {
 			return c, fmt.Errorf("sip: media_addr %q: %w", c.MediaAddr, err)
+		}
+	}
+	if c.Trunk.Enabled() {
+		if _, err := c.Trunk.withDefaults(); err != nil {
+			return c, err
 		}
 	}
 	return c, nil

@@ -23,15 +23,20 @@ func defaultConfigPath() string {
 	return ""
 }
 
-// newACD builds the ACD from the config's roster and groups.
-func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink) (*routing.ACD, error) {
+// newACD builds the ACD from the config's roster and groups; callbacks,
+// when given, is told when a callback's turn comes (the trunk's dialer).
+func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink, callbacks ...func(routing.CallbackDue)) (*routing.ACD, error) {
 	cals := make(map[string]routing.Calendar, len(env.Calendars))
 	for name, c := range env.Calendars {
 		cals[name] = c
 	}
 	rc := cfg.Config
 	rc.NotReadyReasons = append(append([]string(nil), rc.NotReadyReasons...), reasonPhoneUnavailable)
-	acd, err := routing.New(rc, routing.Options{Clock: clk, Events: sink, Calendars: cals})
+	opts := routing.Options{Clock: clk, Events: sink, Calendars: cals}
+	if len(callbacks) > 0 {
+		opts.Callbacks = callbacks[0]
+	}
+	acd, err := routing.New(rc, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}

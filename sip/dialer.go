@@ -1,0 +1,509 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/media"
+	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/sip/b2bua"
+)
+
+// Trunk defaults (TrunkConfig).
+const (
+	DefaultTrunkRingTimeout = 20 * time.Second
+	DefaultCallbackAttempts = 3
+	DefaultCallbackRetry    = 10 * time.Minute
+	DefaultConnectingPrompt = "en/connecting.wav"
+)
+
+// TrunkConfig is the outbound line callbacks are dialled on (sip.trunk).
+// Without a URI there is no trunk and serve refuses callbacks.
+type TrunkConfig struct {
+	// URI is where a number is dialled; "{number}" is replaced by it, e.g.
+	// "sip:{number}@pbx.example.com:5060".
+	URI string `yaml:"uri"`
+	// From is the number the customer's phone shows (the From user part).
+	From string `yaml:"from"`
+	// Listen is the local UDP address of the trunk's signalling; empty:
+	// the media IP, on a port the system picks.
+	Listen string `yaml:"listen"`
+	// RingTimeout bounds how long the customer's phone rings (it is also
+	// kept short enough for the agent reserved meanwhile to be rung).
+	RingTimeout time.Duration `yaml:"ring_timeout"`
+	// Attempts is how many times a customer who does not answer (or is
+	// busy) is called before the callback is dropped; RetryAfter is the
+	// pause between attempts, during which the callback is out of line and
+	// then comes back at its original place.
+	Attempts   int           `yaml:"attempts"`
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// Connecting is the prompt file (in the prompt store) the customer hears
+	// when they answer, before the agent's phone rings.
+	Connecting string `yaml:"connecting"`
+}
+
+// Enabled reports whether a trunk is configured.
+func (t TrunkConfig) Enabled() bool { return t.URI != "" }
+
+func (t TrunkConfig) withDefaults() (TrunkConfig, error) {
+	if !strings.Contains(t.URI, "{number}") {
+		return t, fmt.Errorf("sip: trunk uri %q: must contain {number}", t.URI)
+	}
+	var u sip.Uri
+	if err := sip.ParseUri(strings.ReplaceAll(t.URI, "{number}", "1"), &u); err != nil {
+		return t, fmt.Errorf("sip: trunk uri %q: %w", t.URI, err)
+	}
+	if t.From != "" && !dialable(t.From) {
+		return t, fmt.Errorf("sip: trunk from %q: digits and a leading + only", t.From)
+	}
+	if t.RingTimeout <= 0 {
+		t.RingTimeout = DefaultTrunkRingTimeout
+	}
+	if t.Attempts <= 0 {
+		t.Attempts = DefaultCallbackAttempts
+	}
+	if t.RetryAfter <= 0 {
+		t.RetryAfter = DefaultCallbackRetry
+	}
+	if t.Connecting == "" {
+		t.Connecting = DefaultConnectingPrompt
+	}
+	return t, nil
+}
+
+// target is the trunk URI for number. Only digits with an optional leading
+// + are dialled: a number from a flow variable can never smuggle a host or
+// URI parameters into the request (no toll fraud).
+func (t TrunkConfig) target(number string) (sip.Uri, error) {
+	var u sip.Uri
+	if !dialable(number) {
+		return u, fmt.Errorf("callback number %q: digits and a leading + only", number)
+	}
+	err := sip.ParseUri(strings.ReplaceAll(t.URI, "{number}", number), &u)
+	return u, err
+}
+
+func dialable(s string) bool {
+	for i, c := range s {
+		if (c < '0' || c > '9') && !(c == '+' && i == 0) {
+			return false
+		}
+	}
+	return s != "" && s != "+"
+}
+
+// DialError is a customer who did not take the call: Status is the SIP
+// final response (486 busy, 603 decline, 480...), 0 when the phone rang out.
+type DialError struct {
+	Status int
+	Reason string
+}
+
+func (e *DialError) Error() string {
+	if e.Status == 0 {
+		return "no answer"
+	}
+	return fmt.Sprintf("customer answered %d %s", e.Status, e.Reason)
+}
+
+// Dialer places outbound calls on the trunk, from its own signalling
+// socket, with RTP ports and prompts from the Server. Callback (callback.go)
+// runs a virtual-hold callback over it.
+type Dialer struct {
+	srv      *Server
+	cfg      TrunkConfig
+	log      *slog.Logger
+	requeue  func(ctx context.Context, req routing.Request, number string) error
+	ready    chan struct{}
+	dialogs  *sipgo.DialogClientCache
+	fromHost string
+	runCtx   context.Context
+
+	mu       sync.Mutex
+	calls    map[*Outbound]struct{}
+	active   map[string]bool // callback call IDs being dialled or talking
+	attempts map[string]int  // callback call ID -> customer attempts so far
+}
+
+// DialerDeps connect the dialer to the ACD.
+type DialerDeps struct {
+	// Requeue puts a callback back in line after the customer did not
+	// answer (routing.ACD.RequestCallback).
+	Requeue func(ctx context.Context, req routing.Request, number string) error
+	Logger  *slog.Logger
+}
+
+// NewDialer prepares a dialer for srv; Serve starts it once srv listens.
+func NewDialer(srv *Server, cfg TrunkConfig, deps DialerDeps) (*Dialer, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	log := deps.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Dialer{srv: srv, cfg: cfg, log: log, requeue: deps.Requeue, ready: make(chan struct{}),
+		calls: map[*Outbound]struct{}{}, active: map[string]bool{}, attempts: map[string]int{}}, nil
+}
+
+// Ready is closed once the dialer can place calls.
+func (d *Dialer) Ready() <-chan struct{} { return d.ready }
+
+// Serve binds the trunk's signalling socket (after the Server listens) and
+// answers the customers' in-dialog requests until ctx ends; then it hangs
+// up every outbound call.
+func (d *Dialer) Serve(ctx context.Context) error {
+	select {
+	case <-d.srv.Ready():
+	case <-ctx.Done():
+		return nil
+	}
+	listen := d.cfg.Listen
+	if listen == "" {
+		listen = netip.AddrPortFrom(d.srv.mediaIP, 0).String()
+	}
+	ua, err := net.ResolveUDPAddr("udp", listen)
+	if err != nil {
+		return fmt.Errorf("sip: trunk listen %s: %w", listen, err)
+	}
+	conn, err := net.ListenUDP("udp", ua)
+	if err != nil {
+		return fmt.Errorf("sip: trunk listen %s: %w", listen, err)
+	}
+	laddr := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	host := laddr.Addr().String()
+	if laddr.Addr().IsUnspecified() {
+		host = d.srv.mediaIP.String()
+	}
+	d.fromHost = host
+	agent, err := sipgo.NewUA(sipgo.WithUserAgent(d.srv.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(d.log),
+			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(d.log)))
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("sip: trunk user agent: %w", err)
+	}
+	defer agent.Close()
+	srv, err := sipgo.NewServer(agent, sipgo.WithServerLogger(d.log))
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("sip: trunk server: %w", err)
+	}
+	client, err := sipgo.NewClient(agent, sipgo.WithClientLogger(d.log), sipgo.WithClientHostname(host),
+		sipgo.WithClientPort(int(laddr.Port())), sipgo.WithClientConnectionAddr(laddr.String()))
+	if err != nil {
+		conn.Close()
+		return fmt.Errorf("sip: trunk client: %w", err)
+	}
+	d.dialogs = sipgo.NewDialogClientCache(client, sip.ContactHeader{
+		Address: sip.Uri{Scheme: "sip", User: "switchboard", Host: host, Port: int(laddr.Port())}})
+	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
+		if err := d.dialogs.ReadBye(req, tx); err != nil {
+			respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		}
+	})
+	srv.OnInvite(d.onInvite)
+	srv.OnAck(func(*sip.Request, sip.ServerTransaction) {})
+	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) { respond(tx, req, 200, "OK") })
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeUDP(conn) }()
+	if err := waitListening(agent.TransportLayer(), "udp", laddr.String(), errc); err != nil {
+		conn.Close()
+		return err
+	}
+	d.log.Info("sip trunk ready", "local", laddr.String(), "uri", d.cfg.URI)
+	d.runCtx = ctx
+	close(d.ready)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		serveErr = fmt.Errorf("sip: trunk serve: %w", serveErr)
+	}
+	d.hangUpAll()
+	conn.Close()
+	return serveErr
+}
+
+// onInvite answers a customer's re-INVITE (session refresh, hold) with the
+// media we already use; the trunk takes no new calls.
+func (d *Dialer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to == nil || !to.Params.Has("tag") {
+		respond(tx, req, 403, "Forbidden")
+		return
+	}
+	id, err := sip.DialogIDFromRequestUAC(req)
+	if err != nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	d.mu.Lock()
+	var found *Outbound
+	for o := range d.calls {
+		if o.dialog.ID == id {
+			found = o
+		}
+	}
+	d.mu.Unlock()
+	if found == nil {
+		respond(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	res := sip.NewResponseFromRequest(req, 200, "OK", found.answerSDP())
+	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	tx.Respond(res)
+}
+
+func (d *Dialer) hangUpAll() {
+	d.mu.Lock()
+	calls := make([]*Outbound, 0, len(d.calls))
+	for o := range d.calls {
+		calls = append(calls, o)
+	}
+	d.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, o := range calls {
+		o.finish(ivr.BySystem, "shutdown")
+		o.Hangup(ctx)
+	}
+}
+
+// Dial calls number on the trunk for the callback callID, ringing it for at
+// most ring. It returns the answered call, a *DialError when the customer
+// did not take it, or another error (no port, network, ctx).
+func (d *Dialer) Dial(ctx context.Context, callID, number string, ring time.Duration) (*Outbound, error) {
+	select {
+	case <-d.ready:
+	default:
+		return nil, errors.New("sip: trunk not ready")
+	}
+	target, err := d.cfg.target(number)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := d.srv.ports.open()
+	if err != nil {
+		return nil, err
+	}
+	port := conn.LocalAddr().(*net.UDPAddr).Port
+	local := netip.AddrPortFrom(d.srv.mediaIP, uint16(port))
+	o := &Outbound{d: d, callID: callID, number: number, port: port, local: local,
+		sdpSession: rand.Uint64() >> 1, done: make(chan struct{})}
+	fail := func(err error) (*Outbound, error) {
+		conn.Close()
+		d.srv.ports.release(port)
+		return nil, err
+	}
+
+	req := sip.NewRequest(sip.INVITE, target)
+	from := &sip.FromHeader{Address: sip.Uri{Scheme: "sip", User: d.cfg.From, Host: d.fromHost}, Params: sip.NewParams()}
+	if d.cfg.From == "" {
+		from.Address.User = "switchboard"
+	}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: target, Params: sip.NewParams()})
+	req.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
+	req.SetBody(offerSDP(local, o.sdpSession))
+	dialog, err := d.dialogs.WriteInvite(ctx, req)
+	if err != nil {
+		return fail(fmt.Errorf("invite %s: %w", target.String(), err))
+	}
+	ringCtx, stop := context.WithTimeout(ctx, ring)
+	err = dialog.WaitAnswer(ringCtx, sipgo.AnswerOptions{})
+	stop()
+	if err != nil {
+		dialog.Close()
+		var refused *sipgo.ErrDialogResponse
+		switch {
+		case errors.As(err, &refused):
+			return fail(&DialError{Status: refused.Res.StatusCode, Reason: refused.Res.Reason})
+		case ctx.Err() != nil:
+			return fail(context.Cause(ctx))
+		case ringCtx.Err() != nil:
+			return fail(&DialError{Reason: "no answer"})
+		}
+		return fail(fmt.Errorf("invite %s: %w", target.String(), err))
+	}
+	o.dialog = dialog
+	ans, err := parseOffer(dialog.InviteResponse.Body())
+	if err != nil {
+		dialog.Ack(ctx)
+		dialog.Bye(ctx)
+		dialog.Close()
+		return fail(fmt.Errorf("customer's sdp answer: %w", err))
+	}
+	if err := dialog.Ack(ctx); err != nil {
+		dialog.Close()
+		return fail(fmt.Errorf("ack: %w", err))
+	}
+	o.codec, o.dtmfPT = ans.Codec, ans.DTMFPT
+	o.session = media.NewSession(media.SessionConfig{Conn: conn, Remote: ans.Remote, Codec: ans.Codec, DTMFPayloadType: ans.DTMFPT})
+	o.session.Start(d.srv.pacer)
+	o.stopWatch = context.AfterFunc(dialog.Context(), func() { o.finish(ivr.ByCaller, "bye") })
+	d.mu.Lock()
+	d.calls[o] = struct{}{}
+	d.mu.Unlock()
+	return o, nil
+}
+
+// offerSDP offers G.711 µ-law and A-law with RFC 4733 events.
+func offerSDP(local netip.AddrPort, session uint64) []byte {
+	ip := local.Addr().String()
+	ipv := "IP4"
+	if local.Addr().Is6() {
+		ipv = "IP6"
+	}
+	s := strconv.FormatUint(session, 10)
+	return []byte("v=0\r\no=switchboard " + s + " 1 IN " + ipv + " " + ip + "\r\ns=switchboard\r\nc=IN " + ipv + " " + ip +
+		"\r\nt=0 0\r\nm=audio " + strconv.Itoa(int(local.Port())) + " RTP/AVP 0 8 101\r\n" +
+		"a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n" +
+		"a=ptime:20\r\na=sendrecv\r\n")
+}
+
+// Outbound is an answered call to a customer on the trunk.
+type Outbound struct {
+	d          *Dialer
+	callID     string // the callback's call ID: events and agent legs use it
+	number     string
+	port       int
+	local      netip.AddrPort
+	sdpSession uint64
+	dialog     *sipgo.DialogClientSession
+	session    *media.Session
+	codec      media.Codec
+	dtmfPT     uint8
+	stopWatch  func() bool
+
+	endOnce     sync.Once
+	by, reason  string
+	done        chan struct{}
+	releaseOnce sync.Once
+}
+
+// Done is closed when the call is over (either side).
+func (o *Outbound) Done() <-chan struct{} { return o.done }
+
+// Ended says who ended the call ("caller" for the customer, "system") and
+// why, once Done is closed.
+func (o *Outbound) Ended() (by, reason string) {
+	<-o.done
+	return o.by, o.reason
+}
+
+func (o *Outbound) finish(by, reason string) {
+	o.endOnce.Do(func() {
+		o.by, o.reason = by, reason
+		close(o.done)
+	})
+}
+
+func (o *Outbound) gone() error { return fmt.Errorf("customer %s: %w", o.reason, ivr.ErrHangup) }
+
+func (o *Outbound) answerSDP() []byte {
+	return answer(o.local, offer{Codec: o.codec, DTMFPT: o.dtmfPT}, SendRecv, o.sdpSession, 2)
+}
+
+// Play plays prompts to the customer; it returns when they are done, the
+// customer hangs up (an error wrapping ivr.ErrHangup) or ctx ends.
+func (o *Outbound) Play(ctx context.Context, p ivr.Playback) error {
+	return o.play(ctx, p, false)
+}
+
+// Hold loops music to the customer until ctx ends (nil) or they hang up.
+func (o *Outbound) Hold(ctx context.Context, music ivr.Playback) error {
+	err := o.play(ctx, music, true)
+	if ctx.Err() != nil && !errors.Is(err, ivr.ErrHangup) {
+		return nil
+	}
+	return err
+}
+
+func (o *Outbound) play(ctx context.Context, p ivr.Playback, loop bool) error {
+	clips := make([]media.Clip, 0, len(p.Prompts))
+	for _, pr := range p.Prompts {
+		clip, err := o.d.srv.prompts.Load(pr.File, o.codec)
+		if err != nil {
+			o.d.log.Warn("prompt not played", "prompt", pr.Name, "file", pr.File, "err", err)
+			continue
+		}
+		clips = append(clips, clip)
+	}
+	playing := o.session.Play(clips, loop)
+	defer o.session.Stop(playing)
+	select {
+	case <-playing.Done():
+		return nil
+	case <-o.done:
+		return o.gone()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Connect rings the offer's agents through the agent side (the B2BUA) and
+// bridges the one who answers with the customer, exactly as for a caller:
+// *ivr.ConnectError when nobody answered, an error wrapping ivr.ErrHangup
+// when the customer hung up meanwhile.
+func (o *Outbound) Connect(ctx context.Context, offer routing.Offer) (ivr.Leg, error) {
+	a := o.d.srv.agents
+	m, ok := any(o.session).(b2bua.CallerMedia)
+	if a == nil || a.Legs == nil || !ok {
+		misses := make(map[string]string, len(offer.Agents))
+		for _, ag := range offer.Agents {
+			misses[ag.AgentID] = ivr.MissUnreachable
+		}
+		return nil, &ivr.ConnectError{Misses: misses}
+	}
+	leg, err := a.Legs.Connect(ctx, b2bua.Caller{
+		CallID: o.callID, Number: o.number, Codec: o.codec, DTMFPayloadType: o.dtmfPT, Media: m,
+		MusicOnHold: func(ctx context.Context) error { return o.Hold(ctx, a.HoldMusic) },
+		Done:        o.done,
+	}, offer)
+	if err != nil {
+		if errors.Is(err, ivr.ErrHangup) {
+			return nil, o.gone()
+		}
+		return nil, err
+	}
+	return leg, nil
+}
+
+// Hangup ends the call (BYE unless the customer already hung up) and
+// releases its media. The owner calls it once it is done with the call,
+// whoever ended it.
+func (o *Outbound) Hangup(ctx context.Context) error {
+	o.finish(ivr.BySystem, "hangup")
+	var err error
+	o.releaseOnce.Do(func() {
+		o.stopWatch()
+		if o.dialog.Context().Err() == nil {
+			err = o.dialog.Bye(ctx)
+		}
+		o.dialog.Close()
+		o.session.Close()
+		o.d.srv.ports.release(o.port)
+		o.d.mu.Lock()
+		delete(o.d.calls, o)
+		o.d.mu.Unlock()
+	})
+	return err
+}
