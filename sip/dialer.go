@@ -130,9 +130,9 @@ type Dialer struct {
 	ready    chan struct{}
 	dialogs  *sipgo.DialogClientCache
 	fromHost string
-	runCtx   context.Context
 
 	mu       sync.Mutex
+	runCtx   context.Context // Serve's: callbacks end with it
 	calls    map[*Outbound]struct{}
 	active   map[string]bool // callback call IDs being dialled or talking
 	attempts map[string]int  // callback call ID -> customer attempts so far
@@ -228,7 +228,9 @@ func (d *Dialer) Serve(ctx context.Context) error {
 		return err
 	}
 	d.log.Info("sip trunk ready", "local", laddr.String(), "uri", d.cfg.URI)
+	d.mu.Lock()
 	d.runCtx = ctx
+	d.mu.Unlock()
 	close(d.ready)
 
 	var serveErr error

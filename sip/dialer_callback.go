@@ -31,8 +31,12 @@ func (d *Dialer) Callback(due routing.CallbackDue) {
 	d.active[due.Request.CallID] = true
 	d.attempts[due.Request.CallID]++
 	attempt := d.attempts[due.Request.CallID]
+	ctx := d.runCtx
 	d.mu.Unlock()
-	go d.runCallback(due, attempt)
+	if ctx == nil {
+		ctx = context.Background() // not serving yet: Dial fails and the callback is retried
+	}
+	go d.runCallback(ctx, due, attempt)
 }
 
 // Active reports whether the callback callID is being dialled or talked.
@@ -42,11 +46,7 @@ func (d *Dialer) Active(callID string) bool {
 	return d.active[callID]
 }
 
-func (d *Dialer) runCallback(due routing.CallbackDue, attempt int) {
-	ctx := d.runCtx
-	if ctx == nil {
-		ctx = context.Background()
-	}
+func (d *Dialer) runCallback(ctx context.Context, due routing.CallbackDue, attempt int) {
 	id, t, offer := due.Request.CallID, due.Ticket, due.Offer
 	log := d.log.With("call_id", id, "number", due.Number, "group", due.Request.Group, "attempt", attempt)
 	keepAttempts := false
@@ -118,7 +118,11 @@ func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, of
 		return ivr.ByCaller, ivr.ReasonCallerHangup
 	}
 	if err := call.Play(ctx, ivr.Playback{Prompts: []ivr.Prompt{{Name: "connecting", File: d.cfg.Connecting}}}); err != nil {
-		return gone()
+		if errors.Is(err, ivr.ErrHangup) {
+			return gone()
+		}
+		t.Abandon()
+		return ivr.BySystem, ivr.ReasonShutdown
 	}
 	for {
 		// Only the current offer matters: one the ACD made after the
