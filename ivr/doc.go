@@ -54,7 +54,9 @@
 //     agent.* events are the ACD's, not the engine's.
 //   - A queue ticket ends exactly once from the engine's side: Answered then
 //     Finish, or Abandon, or the ticket's own exit (timeout, overflow,
-//     closed). Music and announcements run in their own goroutine with their
+//     closed). An agent's blind transfer (a Leg that is a TransferredLeg)
+//     finishes the ticket by the agent; a transfer to a group then takes a
+//     new ticket there, in the same queue node. Music and announcements run in their own goroutine with their
 //     own context and are stopped, and waited for, before Connect, so the
 //     transport never sees Hold or Play overlap Connect.
 //   - Time comes from the injected clock.Clock (hours, announcements);

@@ -23,4 +23,10 @@
 //
 // Agent phones (registrar, B2BUA legs) live beside this server, not in it:
 // Call.Connect is the seam where they plug in.
+//
+// Outbound (Dialer, dialer.go): callbacks are dialled on the configured
+// trunk from the Dialer's own signalling socket, with RTP ports and prompts
+// from the Server; an answered customer is bridged to agents through the
+// same B2BUA legs as a caller. Only digits (and a leading +) are ever put
+// in the trunk URI; every Outbound releases its port once hung up.
 package sip
