@@ -5,6 +5,10 @@
 #
 #   scripts/bench.sh                       full run (1050 concurrent calls, 1000 setups/s)
 #   BENCH_CALLS=300 BENCH_RATE=500 scripts/bench.sh     a reduced run
+#   BENCH_ASTERISK=0 scripts/bench.sh      Switchboard only (BENCH.md figures for Asterisk)
+#
+# The machine must be otherwise idle: anything else scheduled on CPU 1 shows
+# up as retransmissions (check `uptime` first).
 #
 # Pinning: the server under test on CPU 1, SIPp, tshark and loadgen on CPU 0.
 set -euo pipefail
@@ -147,7 +151,7 @@ taskset -c "$LOAD_CPU" "$BIN" loadgen --target "127.0.0.1:$SIP_PORT" --calls 100
   --digits 1,2 --digit-delay 1s --pid "$sb_pid" 2>/dev/null | tee "$work/loadgen.txt" || true
 
 ast=""
-if [ -x "$ASTERISK_HOME/sbin/asterisk" ] && [ -x "$root/../shared/asterisk/instance.sh" ]; then
+if [ "${BENCH_ASTERISK:-1}" != 0 ] && [ -x "$ASTERISK_HOME/sbin/asterisk" ] && [ -x "$root/../shared/asterisk/instance.sh" ]; then
   echo "== Asterisk (CPU $SERVER_CPU, extension 96070) =="
   ast_dir="$work/asterisk"
   ast_pid=$("$root/../shared/asterisk/instance.sh" start "$ast_dir" --sip "$AST_PORT" --http 18088 --rtp 40000-49999 | tail -1)
