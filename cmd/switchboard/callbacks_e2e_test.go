@@ -48,7 +48,7 @@ func registerAgent(t *testing.T, sipAddr, id, password, contact string) {
 	}
 }
 
-// findEvent returns the first event in data's store that match accepts.
+// waitMatch polls data's event store until an event match accepts appears.
 func waitMatch(t *testing.T, data, what string, within time.Duration, match func(events.Event) bool) events.Event {
 	t.Helper()
 	for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
