@@ -63,8 +63,7 @@ func (d *Dialer) runCallback(ctx context.Context, due routing.CallbackDue, attem
 	// customer rings for part of it, the agent for the rest.
 	reserved := d.srv.now().Add(offer.RingTimeout + routing.ReservationGrace)
 	agentRing := min(offer.RingTimeout, 10*time.Second)
-	customerRing := min(d.cfg.RingTimeout, offer.RingTimeout+routing.ReservationGrace-agentRing)
-	customerRing = max(customerRing, 5*time.Second)
+	customerRing := min(d.cfg.RingTimeout, max(offer.RingTimeout+routing.ReservationGrace-agentRing, 5*time.Second))
 
 	d.emit(ctx, id, events.CallStart, "", map[string]string{"from": d.cfg.From, "to": due.Number,
 		"transport": "sip", "direction": "outbound", "kind": "callback", "attempt": strconv.Itoa(attempt)})

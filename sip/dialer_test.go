@@ -29,7 +29,7 @@ import (
 type customerPhone struct {
 	addr    string
 	rtp     *net.UDPConn
-	busy    int32
+	busy    int32 // refuse this many INVITEs with 486; -1: ring every INVITE until cancelled
 	invites atomic.Int32
 	voiced  atomic.Int64
 	current atomic.Pointer[sipgo.DialogServerSession]
@@ -60,6 +60,12 @@ func newCustomerPhone(t *testing.T, busy int32) *customerPhone {
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		from := req.From().Address.User
 		p.from.Store(&from)
+		if p.busy < 0 {
+			p.invites.Add(1)
+			tx.Respond(sip.NewResponseFromRequest(req, 180, "Ringing", nil))
+			<-tx.Done() // CANCEL
+			return
+		}
 		if p.invites.Add(1) <= p.busy {
 			tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
 			return
@@ -138,6 +144,7 @@ func (p *customerPhone) talk(d time.Duration) {
 // the real ACD, and a dialer whose trunk leads to a customer phone.
 type callbackWorld struct {
 	acd      *routing.ACD
+	dialer   *Dialer
 	agent    *agentPhone
 	customer *customerPhone
 	events   *eventLog
@@ -173,12 +180,13 @@ func newCallbackWorld(t *testing.T, customerBusy int32) *callbackWorld {
 		t.Fatal(err)
 	}
 	d, err := NewDialer(srv.Server, TrunkConfig{URI: "sip:{number}@" + w.customer.addr, From: "96069",
-		Connecting: "en/welcome.wav", Attempts: 2, RetryAfter: 100 * time.Millisecond},
+		Connecting: "en/welcome.wav", Attempts: 2, RetryAfter: 100 * time.Millisecond, RingTimeout: 500 * time.Millisecond},
 		DialerDeps{Requeue: w.acd.RequestCallback})
 	if err != nil {
 		t.Fatal(err)
 	}
 	dialer.Store(d)
+	w.dialer = d
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- d.Serve(ctx) }()
@@ -294,4 +302,38 @@ func TestCallbackRetriesBusyCustomer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the second call.end", 5*time.Second, func() bool { return len(w.events.find("cb2", events.CallEnd)) == 2 })
+}
+
+// A customer who never answers is called Attempts times (each ring cut at
+// RingTimeout, with a CANCEL), then the callback is dropped: out of line,
+// nothing left to dial, and the agent was never charged.
+func TestCallbackDroppedAfterAttempts(t *testing.T) {
+	w := newCallbackWorld(t, -1)
+	ctx := ctxT(t, 10*time.Second)
+	if err := w.acd.RequestCallback(ctx, routing.Request{CallID: "cb3", Group: "billing", Caller: "13800138000"}, "13800138000"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "two unanswered attempts", 5*time.Second, func() bool { return len(w.events.find("cb3", events.CallEnd)) == 2 })
+	for _, e := range w.events.find("cb3", events.CallEnd) {
+		if e.Data["reason"] != "no_answer" {
+			t.Errorf("call.end = %+v; want no_answer", e)
+		}
+	}
+	waitFor(t, "the callback to be dropped", 5*time.Second, func() bool {
+		w.dialer.mu.Lock()
+		defer w.dialer.mu.Unlock()
+		return len(w.dialer.attempts) == 0 && len(w.dialer.active) == 0
+	})
+	if g, err := w.acd.Group("billing"); err != nil || g.Waiting != 0 {
+		t.Errorf("billing after the drop: %+v, %v; want nobody waiting", g, err)
+	}
+	if n := w.customer.invites.Load(); n != 2 {
+		t.Errorf("customer got %d INVITEs; want 2", n)
+	}
+	if n := len(w.events.find("cb3", events.AgentNoAnswer)); n != 0 {
+		t.Errorf("agent charged %d misses for an unreachable customer", n)
+	}
+	if a, err := w.acd.Agent("1001"); err != nil || a.Activity != routing.Idle || a.Presence != routing.Ready {
+		t.Errorf("agent after the drop: %+v, %v; want ready and idle", a, err)
+	}
 }
