@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/sip/baresiptest"
 )
 
@@ -118,6 +119,17 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 	if music := longestRun(held[:resumed], 'o'); music < 50 {
 		t.Errorf("call 1: the caller heard %v of music while held; want >= 1 s (frames after the agent answered: %s)",
 			framesDuration(music), held[:resumed])
+	}
+	// And that audio is the music-on-hold prompt (from wherever in it the
+	// music was when the hold began: the file is searched twice over).
+	from := (first + afterTalk) * media.FrameSamples
+	heldAudio := callerHeard[0][from : from+resumed*media.FrameSamples]
+	moh := readWAVFile(t, filepath.Join(dir, "prompts", "en", "moh.wav"))
+	if corr, at := envelopeMatch(slices.Concat(moh, moh), heldAudio); corr < minEnvelopeMatch {
+		t.Errorf("call 1: what the caller heard while held (%v) is not the music on hold: best envelope match %.2f at %v",
+			pcmDuration(heldAudio), corr, at)
+	} else {
+		t.Logf("held for %v of music matching moh.wav at %v (envelope match %.2f)", pcmDuration(heldAudio), at, corr)
 	}
 
 	evs := readEvents(t, data)

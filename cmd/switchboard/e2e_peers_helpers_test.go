@@ -234,6 +234,9 @@ func rmsOf(pcm []int16) float64 {
 	return math.Sqrt(sum / float64(len(pcm)))
 }
 
+// silentRMS is the loudness (0..1) below which a 20 ms frame is silence.
+const silentRMS = 0.01
+
 // frameKinds classifies 20 ms frames of what a peer heard: '.' silence,
 // 'T' the tone at hz (it carries most of the frame's energy), 'o' other
 // audio (prompts, music).
@@ -243,7 +246,7 @@ func frameKinds(pcm []int16, hz float64) string {
 		f := pcm[i : i+media.FrameSamples]
 		rms := rmsOf(f)
 		switch {
-		case rms < 0.01:
+		case rms < silentRMS:
 			b.WriteByte('.')
 		case toneAmplitude(f, hz)/math.Sqrt2 > 0.7*rms:
 			b.WriteByte('T')
@@ -340,4 +343,61 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// envelopeMatch finds template in signal by their loudness envelopes (RMS
+// per 20 ms frame): the best Pearson correlation over every offset, and
+// that offset. A prompt or a sentence that went through G.711, a jitter
+// buffer and a recorder keeps its envelope, so a match near 1 says "this
+// audio is in there", which a loudness or length check alone cannot. The
+// template's leading and trailing silence is left out: a user agent drops
+// what is still in its jitter buffer when the call ends, and that is the
+// silence at the end of a goodbye prompt.
+func envelopeMatch(signal, template []int16) (corr float64, at time.Duration) {
+	env := func(pcm []int16) []float64 {
+		var e []float64
+		for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
+			e = append(e, rmsOf(pcm[i:i+media.FrameSamples]))
+		}
+		return e
+	}
+	s, tp := env(signal), env(template)
+	for len(tp) > 0 && tp[0] < silentRMS {
+		tp = tp[1:]
+	}
+	for len(tp) > 0 && tp[len(tp)-1] < silentRMS {
+		tp = tp[:len(tp)-1]
+	}
+	m := len(tp)
+	if m == 0 || len(s) < m {
+		return 0, 0
+	}
+	var tMean float64
+	for _, v := range tp {
+		tMean += v
+	}
+	tMean /= float64(m)
+	corr = -1
+	for lag := 0; lag+m <= len(s); lag++ {
+		win := s[lag : lag+m]
+		var sMean float64
+		for _, v := range win {
+			sMean += v
+		}
+		sMean /= float64(m)
+		var num, sv, tv float64
+		for i := range m {
+			a, b := win[i]-sMean, tp[i]-tMean
+			num += a * b
+			sv += a * a
+			tv += b * b
+		}
+		if sv == 0 || tv == 0 {
+			continue
+		}
+		if c := num / math.Sqrt(sv*tv); c > corr {
+			corr, at = c, framesDuration(lag)
+		}
+	}
+	return corr, at
 }

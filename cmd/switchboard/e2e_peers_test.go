@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/sip/baresiptest"
 	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
@@ -20,6 +21,10 @@ import (
 // test` sets SWITCHBOARD_E2E=1 and installs the packages
 // (scripts/debian-packages.txt); without them these tests skip and say why.
 
+// minEnvelopeMatch is the envelope correlation that says a recording
+// holds a given sentence or prompt (unrelated audio scores far lower).
+const minEnvelopeMatch = 0.8
+
 const callerSpeech = "Hello, my radiator has been cold since yesterday. Please call me back on this number."
 
 // voicemailCheck is what both voicemail walks assert once the call is over.
@@ -27,6 +32,7 @@ type voicemailCheck struct {
 	configDir, data string
 	wantPath        []string
 	wantDigits      []string // node=digits, in order
+	speech          []int16  // what the caller said (without the silence after it)
 	spoken          time.Duration
 	heard           []int16 // what the caller's user agent recorded
 }
@@ -65,6 +71,9 @@ func (c voicemailCheck) run(t *testing.T) {
 	if inMessage < c.spoken*6/10 || inMessage > c.spoken*14/10+time.Second {
 		t.Errorf("voicemail holds %v of voiced audio; the caller spoke %v", inMessage, c.spoken)
 	}
+	if corr, at := envelopeMatch(rec, c.speech); corr < minEnvelopeMatch {
+		t.Errorf("voicemail does not hold the caller's sentence: best envelope match %.2f at %v", corr, at)
+	}
 
 	// The caller heard the prompts: at least the voiced part of every prompt
 	// that played to its end, at most as long as the prompts played (plus
@@ -77,6 +86,20 @@ func (c voicemailCheck) run(t *testing.T) {
 	if heardVoiced < full*8/10 || heardVoiced > played+1500*time.Millisecond {
 		t.Errorf("caller heard %v of voiced audio; prompts played in full hold %v voiced, prompts played for %v", heardVoiced, full, played)
 	}
+	// What the caller heard last is the goodbye prompt itself.
+	goodbye := readWAVFile(t, filepath.Join(c.configDir, "prompts", "en", "goodbye.wav"))
+	if corr, at := envelopeMatch(c.heard, goodbye); corr < minEnvelopeMatch {
+		t.Errorf("the caller did not hear the goodbye prompt: best envelope match %.2f at %v", corr, at)
+	}
+	// The caller's own sentence is not in what it heard (no echo), which
+	// also shows the measure tells audio apart.
+	own, _ := envelopeMatch(c.heard, c.speech)
+	if own >= minEnvelopeMatch {
+		t.Errorf("the caller heard its own sentence back (envelope match %.2f)", own)
+	}
+	vm, _ := envelopeMatch(rec, c.speech)
+	bye, _ := envelopeMatch(c.heard, goodbye)
+	t.Logf("envelope match: voicemail~speech %.2f, heard~goodbye %.2f, heard~own speech %.2f (unrelated)", vm, bye, own)
 	t.Logf("caller heard %v voiced (prompts: %v voiced in full, %v played); voicemail %v voiced of %v spoken; %d events",
 		heardVoiced, full, played, inMessage, c.spoken, len(evs))
 }
@@ -101,7 +124,7 @@ func TestE2EBaresipWalksToVoicemail(t *testing.T) {
 	waitEventType(t, data, events.IVRPrompt, "voicemail", 30*time.Second)
 	time.Sleep(600 * time.Millisecond)
 	caller.Command(t, "ausrc", "aufile,"+speech) // the caller starts talking
-	time.Sleep(speechLength(t, speech, 30) + time.Second)
+	time.Sleep(pcmDuration(spokenPart(t, speech, 30)) + time.Second)
 	caller.Command(t, "sndcode", "#")
 	caller.WaitEvent(t, "CALL_CLOSED", 15*time.Second)
 	caller.Quit(t)
@@ -115,7 +138,7 @@ func TestE2EBaresipWalksToVoicemail(t *testing.T) {
 		t.Fatalf("baresip made %d recordings; want 1", len(heard))
 	}
 	voicemailCheck{
-		configDir: dir, data: data, spoken: spoken, heard: heard[0],
+		configDir: dir, data: data, speech: spokenPart(t, speech, 30), spoken: spoken, heard: heard[0],
 		wantPath:   []string{"language", "set_en", "check_hours", "main_menu", "account", "billing", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
 		wantDigits: []string{"language=2", "main_menu=1", "account=12345678", "after_hours=2"},
 	}.run(t)
@@ -175,7 +198,7 @@ func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 	waitEventType(t, data, events.IVRPrompt, "voicemail", 30*time.Second)
 	time.Sleep(600 * time.Millisecond)
 	send("play " + speech) // the caller starts talking
-	time.Sleep(speechLength(t, speech, 30) + time.Second)
+	time.Sleep(pcmDuration(spokenPart(t, speech, 30)) + time.Second)
 	send("#")
 	if err := lp.WaitOutput(ctx, "ended"); err != nil {
 		t.Fatalf("linphonec was not hung up on: %v", err)
@@ -187,17 +210,18 @@ func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 	}
 	stop()
 	voicemailCheck{
-		configDir: dir, data: data, spoken: spoken, heard: readWAVFile(t, heardPath),
+		configDir: dir, data: data, speech: spokenPart(t, speech, 30), spoken: spoken, heard: readWAVFile(t, heardPath),
 		wantPath:   []string{"language", "set_en", "check_hours", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
 		wantDigits: []string{"language=2", "after_hours=2"},
 	}.run(t)
 	t.Logf("took %v", time.Since(began).Round(time.Millisecond))
 }
 
-// speechLength is how long the spoken part of a speechMic WAV lasts.
-func speechLength(t *testing.T, path string, padSeconds int) time.Duration {
+// spokenPart is a speechMic WAV without the silence after the sentence.
+func spokenPart(t *testing.T, path string, padSeconds int) []int16 {
 	t.Helper()
-	return pcmDuration(readWAVFile(t, path)) - time.Duration(padSeconds)*time.Second
+	pcm := readWAVFile(t, path)
+	return pcm[:len(pcm)-padSeconds*media.SampleRate]
 }
 
 func grepLines(s, sub string) string {
