@@ -76,7 +76,7 @@ func Compute(ctx context.Context, r events.Reader, from, to time.Time, opt Optio
 type Computer struct {
 	opt     Options
 	buckets map[bucketKey]*bucket
-	calls   map[string]*callState
+	calls   map[string]*callState // inbound calls, by call ID
 	agents  map[string]*agentState
 	acw     map[string]*segment // agent -> ended segment awaiting wrap-up
 	nodes   map[nodeKey]*NodeStats
@@ -84,9 +84,17 @@ type Computer struct {
 	callers map[string]time.Time // caller number -> last call start
 	repeat  RepeatCallers
 	outcome CallOutcomes
-	first   time.Time
-	last    time.Time
-	count   int
+
+	// Callbacks (callbacks.go). A callback keeps the call ID of the call
+	// that asked for it, so its dialled leg and its queue visit are kept
+	// apart from that call: both outlive the caller's hang-up.
+	dialled   map[string]*callState  // dialled (outbound) legs in progress
+	cbVisits  map[string]*visit      // callback visits waiting for their turn
+	cbLeft    map[string]*exitRecord // callbacks out of line after the customer was not reached; a retry takes the place back
+	callbacks CallbackStats
+	first     time.Time
+	last      time.Time
+	count     int
 
 	dayStart, dayEnd time.Time // cache for slot()
 }
@@ -120,8 +128,10 @@ type callState struct {
 	nodeType string
 	visit    *visit
 	seg      *segment
+	left     *exitRecord // the last visit, if it timed out or was closed: a callback asked in this call may take its place
 	// outcome flags
 	queued, reachedAgent, abandoned, transferred, selfService bool
+	callback                                                  bool // the caller's place went to a callback
 }
 
 type visit struct {
@@ -129,6 +139,15 @@ type visit struct {
 	enter      time.Time
 	slot       int64
 	overflowed bool // reached an overflow step (skills widened or groups added)
+}
+
+// exitRecord is how a visit was counted when it left the queue, so the
+// count can be taken back when a callback takes the place it left.
+type exitRecord struct {
+	visit         *visit
+	kind          exitKind
+	at            time.Time
+	short, within bool
 }
 
 type segment struct {
@@ -165,6 +184,10 @@ func NewComputer(opt Options) (*Computer, error) {
 		nodes:   make(map[nodeKey]*NodeStats),
 		days:    make(map[int64]*DayTraffic),
 		callers: make(map[string]time.Time),
+
+		dialled:  make(map[string]*callState),
+		cbVisits: make(map[string]*visit),
+		cbLeft:   make(map[string]*exitRecord),
 	}, nil
 }
 
@@ -239,7 +262,7 @@ func (c *Computer) Add(e events.Event) {
 		c.wrapupEnd(e.Agent, ts)
 		return
 	}
-	if e.CallID == "" {
+	if e.CallID == "" || c.callbackEvent(e) {
 		return
 	}
 	cs := c.call(e.CallID)
@@ -263,8 +286,11 @@ func (c *Computer) Add(e events.Event) {
 			}
 			n.Choices[e.Data["digits"]]++
 		}
-	case events.VoicemailSaved, events.CallbackRequested:
+	case events.VoicemailSaved:
 		cs.selfService = true
+	case events.CallbackRequested:
+		cs.selfService = true
+		c.callbacks.Requested++
 	case events.SelfServiceDone:
 		// A failed lookup or a refused callback served nobody.
 		if r := e.Data["result"]; r == "" || r == "ok" {
@@ -284,20 +310,12 @@ func (c *Computer) Add(e events.Event) {
 		}
 		slot, queue := cs.visit.slot, cs.visit.queue
 		c.closeVisit(cs, ts, exitAnswered, e.Agent)
-		if cs.seg != nil {
-			c.endSegment(cs, ts, false)
-		}
-		if prev := c.acw[e.Agent]; prev != nil {
-			// A new call before any wrap-up end: that call had no ACW.
-			c.handled(prev, 0)
-			delete(c.acw, e.Agent)
-		}
-		cs.seg = &segment{queue: queue, agent: e.Agent, slot: slot, connect: ts}
+		c.startSegment(cs, queue, e.Agent, slot, ts)
 		cs.reachedAgent = true
 	case events.QueueAbandon:
 		c.closeVisit(cs, ts, exitAbandon, "")
 	case events.QueueTimeout:
-		c.closeVisit(cs, ts, exitTimeout, "")
+		cs.left = c.closeVisit(cs, ts, exitTimeout, "")
 	case events.QueueOverflow:
 		// The ACD's overflow steps widen the skills or add groups while the
 		// call keeps its place: the visit goes on and still ends answered,
@@ -307,10 +325,21 @@ func (c *Computer) Add(e events.Event) {
 		}
 	case events.QueueClosed:
 		if cs.visit != nil {
-			c.closeVisit(cs, ts, exitClosed, "")
+			cs.left = c.closeVisit(cs, ts, exitClosed, "")
 		} else {
 			c.bucket(e.Queue, "", c.slot(ts)).Closed++
 		}
+	case events.CallHold, events.CallUnhold, events.CallTransfer:
+		c.segmentEvent(cs, e)
+	case events.CallEnd:
+		c.callEnd(e.CallID, cs, e)
+	}
+}
+
+// segmentEvent folds hold, unhold and transfer into cs's agent segment.
+func (c *Computer) segmentEvent(cs *callState, e events.Event) {
+	ts := e.Time
+	switch e.Type {
 	case events.CallHold:
 		if s := cs.seg; s != nil && !s.onHold {
 			s.onHold, s.holdStart = true, ts
@@ -326,9 +355,21 @@ func (c *Computer) Add(e events.Event) {
 		} else {
 			cs.transferred = true
 		}
-	case events.CallEnd:
-		c.callEnd(e.CallID, cs, e)
 	}
+}
+
+// startSegment starts agent's part of cs at ts, answered from queue in
+// interval slot.
+func (c *Computer) startSegment(cs *callState, queue, agent string, slot int64, ts time.Time) {
+	if cs.seg != nil {
+		c.endSegment(cs, ts, false)
+	}
+	if prev := c.acw[agent]; prev != nil {
+		// A new call before any wrap-up end: that call had no ACW.
+		c.handled(prev, 0)
+		delete(c.acw, agent)
+	}
+	cs.seg = &segment{queue: queue, agent: agent, slot: slot, connect: ts}
 }
 
 func (c *Computer) node(flow, name string) *NodeStats {
@@ -382,19 +423,29 @@ const (
 	exitClosed
 )
 
-func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent string) {
+// closeVisit counts cs's open visit as ended at ts by kind and returns
+// how it was counted (nil without an open visit).
+func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent string) *exitRecord {
 	v := cs.visit
 	if v == nil {
-		return
+		return nil
 	}
 	cs.visit = nil
-	wait := nonNeg(ts.Sub(v.enter))
 	if kind == exitAbandon {
 		cs.abandoned = true
-		if wait < c.opt.ShortAbandon {
-			c.bucket(v.queue, "", v.slot).ShortAbandoned++
-			return
-		}
+	}
+	x := c.countExit(v, ts, kind, agent)
+	return &x
+}
+
+// countExit counts visit v as ended at ts by kind, answered by agent.
+func (c *Computer) countExit(v *visit, ts time.Time, kind exitKind, agent string) exitRecord {
+	wait := nonNeg(ts.Sub(v.enter))
+	x := exitRecord{visit: v, kind: kind, at: ts, within: wait <= c.opt.SLThreshold}
+	if kind == exitAbandon && wait < c.opt.ShortAbandon {
+		x.short = true
+		c.bucket(v.queue, "", v.slot).ShortAbandoned++
+		return x
 	}
 	b := c.bucket(v.queue, agent, v.slot)
 	b.Offered++
@@ -402,7 +453,7 @@ func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent 
 		b.Overflowed++
 	}
 	b.LongestWait = max(b.LongestWait, wait)
-	within := wait <= c.opt.SLThreshold
+	within := x.within
 	if within {
 		b.RemovedWithin++
 	}
@@ -424,6 +475,39 @@ func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent 
 		b.OverflowedOut++
 	case exitClosed:
 		b.Closed++
+	}
+	return x
+}
+
+// uncount takes back how an unanswered visit was counted when it left the
+// queue: a callback took its place, so the visit goes on. Its wait stays
+// in the longest wait, which the going-on visit only lengthens.
+func (c *Computer) uncount(x *exitRecord) {
+	v := x.visit
+	b := c.bucket(v.queue, "", v.slot)
+	if x.short {
+		b.ShortAbandoned--
+		return
+	}
+	b.Offered--
+	if v.overflowed {
+		b.Overflowed--
+	}
+	if x.within {
+		b.RemovedWithin--
+	}
+	switch x.kind {
+	case exitAbandon:
+		b.Abandoned--
+		if x.within {
+			b.AbandonedWithin--
+		}
+	case exitTimeout:
+		b.TimedOut--
+	case exitOverflow:
+		b.OverflowedOut--
+	case exitClosed:
+		b.Closed--
 	}
 }
 
@@ -505,7 +589,7 @@ func (c *Computer) callEnd(id string, cs *callState, e events.Event) {
 		switch {
 		case cs.reachedAgent:
 			d.Answered++
-		case cs.queued:
+		case cs.queued && !cs.callback:
 			d.Missed++
 		}
 	}
@@ -571,6 +655,7 @@ func (c *Computer) Result() *Result {
 		delete(c.acw, agent)
 	}
 	c.outcome.InProgress = len(c.calls)
+	c.callbacks.Waiting = len(c.cbVisits)
 	return newResult(c)
 }
 

@@ -154,12 +154,16 @@ type RepeatCallers struct {
 }
 
 // DayTraffic is inbound, answered (reached an agent) and missed (queued,
-// never answered) calls by the day the call started.
+// never answered, no callback asked) calls by the day the call started,
+// and the callbacks dialled (each attempt) and connected that day.
+// Dialled calls are never inbound.
 type DayTraffic struct {
-	Day      string `json:"day"`
-	Inbound  int    `json:"inbound"`
-	Answered int    `json:"answered"`
-	Missed   int    `json:"missed"`
+	Day                string `json:"day"`
+	Inbound            int    `json:"inbound"`
+	Answered           int    `json:"answered"`
+	Missed             int    `json:"missed"`
+	CallbacksDialled   int    `json:"callbacks_dialled"`
+	CallbacksConnected int    `json:"callbacks_connected"`
 }
 
 // Result is everything one pass computed.
@@ -167,8 +171,9 @@ type Result struct {
 	Options     Options
 	Events      int
 	First, Last time.Time
-	Calls       CallOutcomes
-	Containment Ratio // self-service / ended calls
+	Calls       CallOutcomes // inbound calls only
+	Containment Ratio        // self-service / ended calls
+	Callbacks   CallbackStats
 	Repeat      RepeatCallers
 	Nodes       []NodeStats  // sorted by flow, node
 	Days        []DayTraffic // sorted by day
@@ -178,7 +183,7 @@ type Result struct {
 func newResult(c *Computer) *Result {
 	r := &Result{
 		Options: c.opt, Events: c.count, First: c.first, Last: c.last,
-		Calls: c.outcome, Repeat: c.repeat, buckets: c.buckets,
+		Calls: c.outcome, Repeat: c.repeat, Callbacks: c.callbacks, buckets: c.buckets,
 	}
 	r.Containment = Ratio{float64(c.outcome.SelfService), float64(c.outcome.Total)}
 	r.Repeat.Rate24h = Ratio{float64(c.repeat.Within24h), float64(c.repeat.Calls)}
@@ -357,6 +362,7 @@ type Report struct {
 	Nodes        []NodeStats   `json:"nodes"`
 	Repeat       RepeatCallers `json:"repeat_callers"`
 	Days         []DayTraffic  `json:"days"`
+	Callbacks    CallbackStats `json:"callbacks"`
 }
 
 // Report assembles the document for grouping d.
@@ -366,7 +372,7 @@ func (r *Result) Report(d Dimension) Report {
 		SLThreshold: Seconds(r.Options.SLThreshold), ShortAbandon: Seconds(r.Options.ShortAbandon),
 		Interval: Seconds(r.Options.Interval), Events: r.Events,
 		Rows: r.Rows(d), Total: r.Total(), Calls: r.Calls, Containment: r.Containment,
-		Nodes: r.Nodes, Repeat: r.Repeat, Days: r.Days,
+		Nodes: r.Nodes, Repeat: r.Repeat, Days: r.Days, Callbacks: r.Callbacks,
 	}
 	if !r.Options.From.IsZero() {
 		t := r.Options.From
