@@ -34,13 +34,26 @@ import (
 //	agent.state     login: AGENTLOGIN(channel) + ADDMEMBER(""); logout: REMOVEMEMBER("") +
 //	                AGENTLOGOFF(channel|logintime); not_ready: PAUSE(reason); ready: UNPAUSE(reason)
 //	agent.wrapup_end INFO(WRAPUPEND|acwseconds)
-//	call.start      INFO(CALLSTART|from|to|flow)   — every call has at least this row
+//	call.start      INFO(CALLSTART|from|to|flow)   — every call has at least this row;
+//	                a dialled call (direction outbound): INFO(DIALOUT|to|kind|attempt)
 //	ivr.node        INFO(IVRAPPEND|node)
 //	ivr.digits      INFO(IVRAPPEND|node:digits)
 //	selfservice.done, voicemail.saved, callback.requested  INFO(IVRAPPEND|node:<type>)
 //
 // Rows with no call use callid NONE; rows with no queue or agent use NONE,
 // as Asterisk does. '|' and newlines inside values become '_'.
+//
+// Callbacks (virtual hold) keep the call ID of the call that asked for
+// them. The caller hanging up while the callback waits writes no ABANDON;
+// the callback's ENTERQUEUE carries the number to call as callerid; its
+// CONNECT holdtime runs from the place it keeps (the caller's first
+// ENTERQUEUE after a timeout or closing in the same queue within 30
+// minutes, or the callback's own after a failed attempt), as the report's
+// ASA does; and the COMPLETE row comes at the end of the dialled leg, not
+// of the caller's call. Rows are facts written in time order and cannot be
+// taken back, so where the report counts one visit (a timeout whose place
+// went to a callback, a failed attempt that was retried) the queue_log
+// shows EXITWITHTIMEOUT or ABANDON followed by a second ENTERQUEUE.
 type QueueLogWriter struct {
 	w      *bufio.Writer
 	calls  map[string]*qlCall
@@ -65,7 +78,22 @@ type qlCall struct {
 	holdStart time.Time
 	waitSecs  int64
 	inQueue   bool
+
+	inbound, outbound bool    // legs open under this call ID (a callback has both)
+	callback          bool    // the visit or the agent's call is a callback's
+	left              qlPlace // where the last unanswered visit left: a callback may keep it
 }
+
+// qlPlace is a place in line a callback may take back.
+type qlPlace struct {
+	queue, origPos string
+	enter, at      time.Time
+	callback       bool // left by a callback whose customer was not reached
+}
+
+// keptPlace mirrors routing's rememberPlace: how long after a timeout or a
+// closing a callback asked in the same call keeps the caller's place.
+const keptPlace = 30 * time.Minute
 
 // NewQueueLogWriter writes queue_log lines to w; call Close to flush.
 func NewQueueLogWriter(w io.Writer) *QueueLogWriter {
@@ -122,7 +150,12 @@ func (q *QueueLogWriter) Write(e Event) error {
 	queue := e.Queue
 	switch e.Type {
 	case CallStart:
-		c.from = e.Data["from"]
+		if Outbound(e) {
+			c.outbound = true
+			q.line(e, "NONE", "NONE", "INFO", "DIALOUT", e.Data["to"], e.Data["kind"], e.Data["attempt"])
+			break
+		}
+		c.inbound, c.from = true, e.Data["from"]
 		q.line(e, "NONE", "NONE", "INFO", "CALLSTART", e.Data["from"], e.Data["to"], e.Data["flow"])
 	case IVRNode:
 		q.line(e, "NONE", "NONE", "INFO", "IVRAPPEND", e.Node)
@@ -133,7 +166,16 @@ func (q *QueueLogWriter) Write(e Event) error {
 	case QueueEnter:
 		c.queue, c.enter, c.inQueue, c.agent = queue, ts, true, ""
 		c.origPos = orDefault(e.Data["position"], "1")
-		q.line(e, queue, "NONE", "ENTERQUEUE", "", c.from, c.origPos)
+		c.callback = e.Data["callback"] == "1"
+		callerID := c.from
+		if c.callback {
+			callerID = orDefault(e.Data["number"], c.from)
+			if l := c.left; l.queue == queue && (l.callback || ts.Sub(l.at) <= keptPlace) {
+				c.enter, c.origPos = l.enter, l.origPos
+			}
+		}
+		c.left = qlPlace{}
+		q.line(e, queue, "NONE", "ENTERQUEUE", "", callerID, c.origPos)
 	case AgentOffer:
 		c.offer = ts
 	case AgentNoAnswer:
@@ -153,17 +195,17 @@ func (q *QueueLogWriter) Write(e Event) error {
 		c.agent, c.connect, c.inQueue = e.Agent, ts, false
 		q.line(e, queue, e.Agent, "CONNECT", itoa(c.waitSecs), e.CallID+"."+e.Agent, itoa(ring))
 	case QueueAbandon:
-		c.inQueue = false
+		c.leave(ts, c.callback)
 		q.line(e, queue, "NONE", "ABANDON", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
 	case QueueTimeout:
-		c.inQueue = false
+		c.leave(ts, false)
 		q.line(e, queue, "NONE", "EXITWITHTIMEOUT", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
 	case QueueOverflow:
 		// An overflow step widens the search; the caller keeps waiting.
 		q.line(e, queue, "NONE", "INFO", "OVERFLOW", e.Data["step"], e.Data["to"])
 	case QueueClosed:
 		if c.inQueue {
-			c.inQueue = false
+			c.leave(ts, false)
 			q.line(e, queue, "NONE", "EXITEMPTY", orDefault(e.Data["position"], c.origPos), c.origPos, itoa(secs(c.enter)))
 		} else {
 			q.line(e, queue, "NONE", "INFO", "CLOSED", e.Data["reason"])
@@ -188,18 +230,30 @@ func (q *QueueLogWriter) Write(e Event) error {
 			q.line(e, "NONE", "NONE", "INFO", "IVRAPPEND", e.Node+":transfer:"+e.Data["target"])
 		}
 	case CallEnd:
-		if c.agent != "" {
+		// A callback's agent and waiting visit belong to its dialled leg:
+		// the caller's own call ending touches neither.
+		dialled := c.outbound && (!c.inbound || EndsDialledLeg(e))
+		if dialled {
+			c.outbound = false
+		} else {
+			c.inbound = false
+		}
+		if c.agent != "" && dialled == c.callback {
 			verb := "COMPLETECALLER"
 			if e.Data["by"] == "agent" {
 				verb = "COMPLETEAGENT"
 			}
 			q.line(e, c.queue, c.agent, verb, itoa(c.waitSecs), itoa(secs(c.connect)), c.origPos)
 			q.acw[c.agent] = acwStart{ts, c.queue}
-		} else if c.inQueue {
+			c.agent = ""
+		} else if c.inQueue && !c.callback {
 			// The ACD did not report the exit: the caller was still waiting.
 			q.line(e, c.queue, "NONE", "ABANDON", c.origPos, c.origPos, itoa(secs(c.enter)))
+			c.inQueue = false
 		}
-		delete(q.calls, e.CallID)
+		if !c.inbound && !c.outbound && !(c.inQueue && c.callback) && !c.left.callback {
+			delete(q.calls, e.CallID)
+		}
 	case AgentWrapupEnd:
 		start := q.acw[e.Agent]
 		delete(q.acw, e.Agent)
@@ -208,6 +262,12 @@ func (q *QueueLogWriter) Write(e Event) error {
 		q.agentState(e)
 	}
 	return q.err
+}
+
+// leave records where an unanswered visit left the line.
+func (c *qlCall) leave(at time.Time, callbackUnreached bool) {
+	c.inQueue = false
+	c.left = qlPlace{queue: c.queue, origPos: c.origPos, enter: c.enter, at: at, callback: callbackUnreached}
 }
 
 func (q *QueueLogWriter) agentState(e Event) {

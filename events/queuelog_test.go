@@ -139,3 +139,90 @@ func TestQueueLogFields(t *testing.T) {
 		}
 	}
 }
+
+// Callbacks: the caller's hang-up while the callback waits writes no
+// ABANDON; the dialled leg is no CALLSTART; CONNECT's holdtime runs from
+// the kept place; the COMPLETE row comes with the dialled leg's end, even
+// when the caller's own call ends during the callback (c3).
+func TestQueueLogCallbacks(t *testing.T) {
+	t0 := time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC)
+	ev := func(s int, call string, typ events.Type, queue, agent string, kv ...string) events.Event {
+		e := events.Event{Time: t0.Add(time.Duration(s) * time.Second), CallID: call, Type: typ, Queue: queue, Agent: agent, Data: map[string]string{}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			e.Data[kv[i]] = kv[i+1]
+		}
+		return e
+	}
+	dial := func(s int, call, to, attempt string) events.Event {
+		return ev(s, call, events.CallStart, "", "", "from", "96069", "to", to, "direction", "outbound", "kind", "callback", "attempt", attempt)
+	}
+	evs := []events.Event{
+		// c1: timed out at 65, callback booked at 70 keeps the place
+		// (entered at 5), answered at 310: holdtime 305.
+		ev(0, "c1", events.CallStart, "", "", "from", "+8611", "to", "96069", "flow", "f"),
+		ev(5, "c1", events.QueueEnter, "billing", "", "position", "2"),
+		ev(65, "c1", events.QueueTimeout, "billing", "", "position", "1", "wait_ms", "60000"),
+		ev(70, "c1", events.QueueEnter, "billing", "", "callback", "1", "number", "+8611", "position", "1"),
+		{Time: t0.Add(70 * time.Second), CallID: "c1", Type: events.CallbackRequested, Node: "cb", Queue: "billing"},
+		ev(80, "c1", events.CallEnd, "", "", "by", "system", "flow", "f"),
+		ev(300, "c1", events.AgentOffer, "billing", "a1"),
+		dial(300, "c1", "+8611", "1"),
+		ev(310, "c1", events.QueueConnect, "billing", "a1", "callback", "1", "ring_ms", "2000"),
+		ev(400, "c1", events.CallEnd, "", "", "result", "completed", "by", "agent"),
+		// c2: the customer is busy at 1010, the retry at 1610 keeps the
+		// place (1000) and is answered at 1615.
+		ev(1000, "c2", events.QueueEnter, "billing", "", "callback", "1", "number", "+8622", "position", "1"),
+		dial(1010, "c2", "+8622", "1"),
+		ev(1010, "c2", events.QueueAbandon, "billing", "", "callback", "1", "position", "1"),
+		ev(1010, "c2", events.CallEnd, "", "", "result", "failed", "reason", "busy", "by", "system"),
+		ev(1610, "c2", events.QueueEnter, "billing", "", "callback", "1", "number", "+8622", "position", "1"),
+		dial(1610, "c2", "+8622", "2"),
+		ev(1615, "c2", events.QueueConnect, "billing", "a1", "callback", "1", "ring_ms", "3000"),
+		ev(1700, "c2", events.CallEnd, "", "", "result", "completed", "by", "caller"),
+		// c3: turned away, booked at 2005, answered at 2009 while the
+		// caller still hears the confirmation (their call ends at 2012).
+		ev(2000, "c3", events.CallStart, "", "", "from", "+8633", "to", "96069", "flow", "f"),
+		ev(2000, "c3", events.QueueClosed, "billing", "", "reason", "no_agents"),
+		ev(2005, "c3", events.QueueEnter, "billing", "", "callback", "1", "number", "+8633", "position", "1"),
+		dial(2006, "c3", "+8633", "1"),
+		ev(2009, "c3", events.QueueConnect, "billing", "a1", "callback", "1", "ring_ms", "1000"),
+		ev(2012, "c3", events.CallEnd, "", "", "by", "caller", "flow", "f"),
+		ev(2050, "c3", events.CallEnd, "", "", "result", "completed", "by", "agent"),
+	}
+	var buf bytes.Buffer
+	if err := events.ExportQueueLog(context.Background(), events.NewLog(evs...), time.Time{}, time.Time{}, &buf); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"|c1|NONE|NONE|INFO|CALLSTART|+8611|96069|f",
+		"|c1|billing|NONE|ENTERQUEUE||+8611|2",
+		"|c1|billing|NONE|EXITWITHTIMEOUT|1|2|60",
+		"|c1|billing|NONE|ENTERQUEUE||+8611|2",
+		"|c1|NONE|NONE|INFO|IVRAPPEND|cb:callback.requested",
+		"|c1|NONE|NONE|INFO|DIALOUT|+8611|callback|1",
+		"|c1|billing|a1|CONNECT|305|c1.a1|2",
+		"|c1|billing|a1|COMPLETEAGENT|305|90|2",
+		"|c2|billing|NONE|ENTERQUEUE||+8622|1",
+		"|c2|NONE|NONE|INFO|DIALOUT|+8622|callback|1",
+		"|c2|billing|NONE|ABANDON|1|1|10",
+		"|c2|billing|NONE|ENTERQUEUE||+8622|1",
+		"|c2|NONE|NONE|INFO|DIALOUT|+8622|callback|2",
+		"|c2|billing|a1|CONNECT|615|c2.a1|3",
+		"|c2|billing|a1|COMPLETECALLER|615|85|1",
+		"|c3|NONE|NONE|INFO|CALLSTART|+8633|96069|f",
+		"|c3|billing|NONE|INFO|CLOSED|no_agents",
+		"|c3|billing|NONE|ENTERQUEUE||+8633|1",
+		"|c3|NONE|NONE|INFO|DIALOUT|+8633|callback|1",
+		"|c3|billing|a1|CONNECT|4|c3.a1|1",
+		"|c3|billing|a1|COMPLETEAGENT|4|41|1",
+	}
+	got := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("queue_log =\n%s\nwant %d lines", buf.String(), len(want))
+	}
+	for i := range want {
+		if _, rest, _ := strings.Cut(got[i], "|"); "|"+rest != want[i] {
+			t.Errorf("line %d = %q; want …%q", i, got[i], want[i])
+		}
+	}
+}
