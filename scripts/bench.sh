@@ -175,7 +175,7 @@ if [ -n "$ast" ]; then
   a_note="measured in this run"
 else
   a_calls=350; a_rate=500; a_cpu_c=87; a_kib=358; a_cpu_s=67; a_clean_c=yes; a_clean_s=yes
-  a_note="BENCH.md figures (no Asterisk installed)"
+  a_note="BENCH.md figures"
 fi
 echo
 echo "== Result (server pinned to one core; clean = 0 failed calls, 0 retransmissions) =="
