@@ -10,7 +10,7 @@ import (
 type Type string
 
 const (
-	CallStart         Type = "call.start"         // a transport accepted a call; Data: from, to, flow, transport
+	CallStart         Type = "call.start"         // a transport accepted a call; Data: from, to, flow, transport; a call Switchboard dialled (a callback): direction=outbound, kind, attempt
 	IVRNode           Type = "ivr.node"           // the engine entered Node; Data: node_type
 	IVRDigits         Type = "ivr.digits"         // digits collected at Node; Data: digits, stop (why collection ended), var
 	IVRPrompt         Type = "ivr.prompt"         // a prompt played at Node; Data: prompt, barged ("1" when DTMF cut it)
@@ -45,6 +45,11 @@ const (
 //     or Data reason) until the first ready.
 //   - selfservice.done, voicemail.saved and callback.requested mark a call
 //     as served by self-service (containment).
+//   - A callback keeps the call ID of the call that asked for it. Its queue
+//     events carry Data callback=1 and its visit outlives the caller's
+//     hang-up; its dialled leg (call.start direction=outbound, see
+//     Outbound, EndsDialledLeg) is not an inbound call. A transport that
+//     dials should also write direction=outbound on that leg's call.end.
 
 // Event is one fact in the append-only log. Timestamps are UTC. Data holds
 // the type-specific details as strings so every store can keep them as-is.

@@ -48,6 +48,9 @@ func (c *Computer) callbackEvent(e events.Event) bool {
 		}
 		c.dialledStart(e)
 	case events.CallEnd:
+		if len(c.dialled) == 0 {
+			return false
+		}
 		leg := c.dialled[id]
 		if leg == nil {
 			return false
@@ -60,6 +63,9 @@ func (c *Computer) callbackEvent(e events.Event) bool {
 		}
 		delete(c.dialled, id)
 	case events.CallHold, events.CallUnhold, events.CallTransfer:
+		if len(c.dialled) == 0 {
+			return false
+		}
 		leg := c.dialled[id]
 		if leg == nil || leg.seg == nil {
 			return false

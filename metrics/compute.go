@@ -315,7 +315,7 @@ func (c *Computer) Add(e events.Event) {
 	case events.QueueAbandon:
 		c.closeVisit(cs, ts, exitAbandon, "")
 	case events.QueueTimeout:
-		cs.left = c.closeVisit(cs, ts, exitTimeout, "")
+		c.closeVisit(cs, ts, exitTimeout, "")
 	case events.QueueOverflow:
 		// The ACD's overflow steps widen the skills or add groups while the
 		// call keeps its place: the visit goes on and still ends answered,
@@ -325,7 +325,7 @@ func (c *Computer) Add(e events.Event) {
 		}
 	case events.QueueClosed:
 		if cs.visit != nil {
-			cs.left = c.closeVisit(cs, ts, exitClosed, "")
+			c.closeVisit(cs, ts, exitClosed, "")
 		} else {
 			c.bucket(e.Queue, "", c.slot(ts)).Closed++
 		}
@@ -423,19 +423,22 @@ const (
 	exitClosed
 )
 
-// closeVisit counts cs's open visit as ended at ts by kind and returns
-// how it was counted (nil without an open visit).
-func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent string) *exitRecord {
+// closeVisit counts cs's open visit as ended at ts by kind. When it timed
+// out or was closed, cs remembers how, for a callback that may take its
+// place.
+func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent string) {
 	v := cs.visit
 	if v == nil {
-		return nil
+		return
 	}
 	cs.visit = nil
 	if kind == exitAbandon {
 		cs.abandoned = true
 	}
 	x := c.countExit(v, ts, kind, agent)
-	return &x
+	if kind == exitTimeout || kind == exitClosed {
+		cs.left = &x
+	}
 }
 
 // countExit counts visit v as ended at ts by kind, answered by agent.

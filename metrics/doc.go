@@ -16,6 +16,12 @@
 //     before any formula: they are neither offered nor abandoned, only
 //     counted as short_abandoned.
 //   - A ratio with an empty denominator is undefined (JSON null), never 0.
+//   - A callback (queue events with Data callback=1) is one visit from the
+//     place it keeps to its answer or its last exit: the caller's hang-up
+//     does not end it, and an exit whose place a callback takes back (a
+//     timeout, a customer not reached) is uncounted. Its dialled leg
+//     (call.start direction=outbound) is never an inbound call
+//     (callbacks.go).
 //
 // See docs/reports.md for every formula.
 package metrics
