@@ -81,7 +81,7 @@ func (d *Dialer) runCallback(ctx context.Context, due routing.CallbackDue, attem
 			}
 		}
 		log.Info("callback: customer not reached", "err", err)
-		d.emit(ctx, id, events.CallEnd, "", map[string]string{"result": "failed", "reason": reason, "by": ivr.BySystem})
+		d.emit(ctx, id, events.CallEnd, "", map[string]string{"result": "failed", "reason": reason, "by": ivr.BySystem, "direction": events.DirectionOutbound})
 		if attempt >= d.cfg.Attempts || ctx.Err() != nil || d.requeue == nil {
 			log.Warn("callback dropped: customer not reached", "attempts", attempt)
 			return
@@ -105,7 +105,7 @@ func (d *Dialer) runCallback(ctx context.Context, due routing.CallbackDue, attem
 	hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer func() { call.Hangup(hctx); cancel() }()
 	by, reason := d.talk(ctx, call, t, offer, reserved)
-	d.emit(ctx, id, events.CallEnd, "", map[string]string{"result": "completed", "reason": reason, "by": by})
+	d.emit(ctx, id, events.CallEnd, "", map[string]string{"result": "completed", "reason": reason, "by": by, "direction": events.DirectionOutbound})
 }
 
 // talk connects the answered customer to the reserved agent, and to the
