@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,6 +305,9 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	c.mu.Lock()
 	c.digits = c.digits[:0]
 	c.mu.Unlock()
+	if !filepath.IsAbs(r.Path) && c.srv.recDir != "" {
+		r.Path = filepath.Join(c.srv.recDir, r.Path)
+	}
 	rec, err := media.NewRecorder(r.Path, r.Silence)
 	if err != nil {
 		return ivr.Recording{}, fmt.Errorf("record: %w", err)

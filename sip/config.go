@@ -84,9 +84,12 @@ type Deps struct {
 	// Prompts is the prompt store (configs/prompts or its embedded copy):
 	// ivr.Prompt.File is a path in it.
 	Prompts fs.FS
-	Events  events.Sink
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	// RecordingsDir is where a relative ivr.Record path is written (the
+	// engine gives absolute ones); empty: the working directory.
+	RecordingsDir string
+	Events        events.Sink
+	Clock         clock.Clock
+	Logger        *slog.Logger
 	// Agents is the agent-phone side (registrar and B2BUA, see AgentPhones);
 	// nil: Connect reports every offered agent unreachable.
 	Agents *AgentPhones

@@ -67,8 +67,9 @@ func sipFactory(t *testing.T, s ivrtest.Setup) (ivr.Call, ivrtest.Remote) {
 			calls <- c
 			<-c.Done()
 		},
-		Prompts: s.Prompts,
-		Agents:  &AgentPhones{Legs: legs},
+		Prompts:       s.Prompts,
+		RecordingsDir: s.RecordingsDir,
+		Agents:        &AgentPhones{Legs: legs},
 	})
 	if err != nil {
 		t.Fatal(err)

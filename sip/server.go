@@ -30,6 +30,7 @@ type Server struct {
 	cfg     Config
 	handler func(context.Context, *Call)
 	claims  func(string) bool
+	recDir  string
 	events  events.Sink
 	clock   clock.Clock
 	log     *slog.Logger
@@ -82,6 +83,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		cfg:     cfg,
 		handler: func(ctx context.Context, c *Call) { deps.Handler(ctx, c) },
 		claims:  deps.Claims,
+		recDir:  deps.RecordingsDir,
 		events:  deps.Events,
 		clock:   deps.Clock,
 		log:     deps.Logger,
