@@ -145,11 +145,28 @@ func TestE2EBaresipWalksToVoicemail(t *testing.T) {
 	t.Logf("took %v", time.Since(began).Round(time.Millisecond))
 }
 
-// TestE2ELinphoneWalksToVoicemail: a real linphonec sends its keys as SIP
-// INFO (application/dtmf-relay) after hours (the office calendar is closed):
-// English, the after-hours menu, voicemail, a spoken message ended by #.
+// TestE2ELinphoneWalksToVoicemail: a real linphonec calls after hours (the
+// office calendar is closed): English, the after-hours menu, voicemail, a
+// spoken message ended by #. It sends its keys as SIP INFO
+// (application/dtmf-relay) or as RFC 4733. Linphone's offer is busier than
+// baresip's (opus, speex, PCMU, PCMA, G.729, and telephone-event at 48, 16
+// and 8 kHz as payload types 99, 100, 101): the server must answer PCMU
+// with the 8 kHz telephone-event.
 func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 	requirePeers(t, "linphonec", "sox", "espeak-ng")
+	for _, tc := range []struct {
+		name string
+		info bool   // SIP INFO instead of RFC 4733
+		mode string // the server's DTMF metric label for these keys
+	}{
+		{name: "sip_info", info: true, mode: "info"},
+		{name: "rfc4733", info: false, mode: "rfc4733"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { linphoneWalk(t, tc.info, tc.mode) })
+	}
+}
+
+func linphoneWalk(t *testing.T, info bool, mode string) {
 	began := time.Now()
 	dir, data := closedConfigDir(t), t.TempDir()
 	addrs, stop := startServeLogged(t, dir, data)
@@ -167,7 +184,7 @@ func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	lp, err := peers.StartLinphone(ctx, peers.LinphoneConfig{Dir: home, SIPPort: sipPort, RTPPort: rtpPort, InfoDTMF: true, Timeout: 55 * time.Second})
+	lp, err := peers.StartLinphone(ctx, peers.LinphoneConfig{Dir: home, SIPPort: sipPort, RTPPort: rtpPort, InfoDTMF: info, Timeout: 55 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +222,8 @@ func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
 	}
 	lp.Stop()
 
-	if m := metricsText(t, addrs.HTTP); !strings.Contains(m, `switchboard_sip_dtmf_digits_total{mode="info"} 3`) {
-		t.Errorf("/metrics does not count 3 SIP INFO digits:\n%s", grepLines(m, "dtmf"))
+	if m := metricsText(t, addrs.HTTP); !strings.Contains(m, `switchboard_sip_dtmf_digits_total{mode="`+mode+`"} 3`) {
+		t.Errorf("/metrics does not count 3 %s digits:\n%s", mode, grepLines(m, "dtmf"))
 	}
 	stop()
 	voicemailCheck{
