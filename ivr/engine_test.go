@@ -118,6 +118,32 @@ func TestResumeReadoptedCall(t *testing.T) {
 	}
 }
 
+// A transport that tears the call down itself (no RTP) is recorded as the
+// one who ended it, not the caller.
+func TestTornDownByTransport(t *testing.T) {
+	b := NewFlow("main", "en", "100")
+	b.Node("welcome", "", &flows.PlaySpec{Prompts: P("welcome")})
+	r := world{catalog: Catalog(b.Flow()), wrap: func(c ivr.Call) ivr.Call { return tornDownCall{c} }}.run(t)
+	if r.out.By != ivr.BySystem || r.out.Reason != "rtp_timeout" || r.out.Result != ivr.Failed {
+		t.Errorf("outcome %+v; want failed rtp_timeout by system", r.out)
+	}
+	end, ok := r.events.Last(events.CallEnd)
+	if !ok || end.Data["by"] != ivr.BySystem || end.Data["reason"] != "rtp_timeout" {
+		t.Errorf("call.end = %+v; want by=system reason=rtp_timeout", end)
+	}
+}
+
+type tornDownCall struct{ ivr.Call }
+
+func (tornDownCall) Play(context.Context, ivr.Playback) (string, error) { return "", rtpTimeout{} }
+
+type rtpTimeout struct{}
+
+func (rtpTimeout) Error() string        { return "no rtp" }
+func (rtpTimeout) Unwrap() error        { return ivr.ErrHangup }
+func (rtpTimeout) HangupBy() string     { return ivr.BySystem }
+func (rtpTimeout) HangupReason() string { return "rtp_timeout" }
+
 func TestLoopGuard(t *testing.T) {
 	b := NewFlow("test", "en", "100")
 	b.Node("a", "b", &flows.SetSpec{Vars: []flows.Assignment{{Var: "x", Value: T("1")}}})

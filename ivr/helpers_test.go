@@ -61,6 +61,7 @@ type world struct {
 	transfer error
 	maxSteps int
 	resume   string // the call is a re-adopted one resuming at this node
+	wrap     func(ivr.Call) ivr.Call
 	to       string
 	id       string
 	onCall   func(*ivrtest.Call)
@@ -116,6 +117,9 @@ func (w world) run(t *testing.T) result {
 	var c ivr.Call = call
 	if w.resume != "" {
 		c = resumingCall{call, w.resume}
+	}
+	if w.wrap != nil {
+		c = w.wrap(c)
 	}
 	out := eng.Run(ctx, c)
 	if ctx.Err() != nil {

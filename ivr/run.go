@@ -178,11 +178,26 @@ func (r *run) outcomeOf(ctx context.Context, err error) Outcome {
 	case errors.As(err, &end):
 		return end.out
 	case r.callerGone(ctx, err):
+		var td TornDown
+		if errors.As(err, &td) && td.HangupBy() != ByCaller {
+			// The transport ended the call itself (no RTP, say): the
+			// caller did not hang up, and there is nobody left to hang up on.
+			return Outcome{Result: Failed, Reason: td.HangupReason(), By: td.HangupBy(), Err: err}
+		}
 		return Outcome{Result: CallerHangup, Reason: ReasonCallerHangup, By: ByCaller}
 	case ctx.Err() != nil:
 		return Outcome{Result: Failed, Reason: ReasonShutdown, By: BySystem, Cause: "normal", Err: context.Cause(ctx)}
 	}
 	return Outcome{Result: Failed, Reason: ReasonCallError, By: BySystem, Cause: "failure", Err: err}
+}
+
+// TornDown is an error, wrapping ErrHangup, by which a transport says it
+// ended the call itself and why (sip: no RTP for rtp_timeout), so call.end
+// records who really ended it.
+type TornDown interface {
+	error
+	HangupBy() string     // ByCaller, ByAgent or BySystem
+	HangupReason() string // e.g. "rtp_timeout"
 }
 
 // callerGone reports whether err (or the call's state) says the caller hung up.

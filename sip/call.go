@@ -35,6 +35,8 @@ func (e *EndError) Unwrap() error { return ivr.ErrHangup }
 func (e *EndError) HangupBy() string     { return e.By }
 func (e *EndError) HangupReason() string { return e.Reason }
 
+var _ ivr.TornDown = (*EndError)(nil)
+
 // Call is one inbound call: the caller-side user agent server dialog and its
 // RTP session. It implements ivr.Call.
 type Call struct {
