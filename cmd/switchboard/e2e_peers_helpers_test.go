@@ -20,8 +20,9 @@ import (
 )
 
 // Helpers for the end-to-end tests with real user agents from Debian
-// (e2e_peers_test.go): gating, config variants, and measures of what a
-// peer heard.
+// (e2e_peers_test.go, e2e_agent_test.go): gating, config variants, serve
+// with its log kept, the event store polled, and measures of what a peer
+// heard.
 
 // requirePeers skips t unless SWITCHBOARD_E2E=1 (make test sets it) and
 // every named program is installed.
@@ -36,7 +37,8 @@ func requirePeers(t *testing.T, programs ...string) {
 }
 
 // editConfig rewrites switchboard.yaml in a testConfigDir copy: each pair
-// is old, new; every old must be present once.
+// is old, new; the first occurrence of old is replaced, and t fails when
+// there is none (so a changed shipped config cannot silently void a test).
 func editConfig(t *testing.T, dir string, pairs ...string) {
 	t.Helper()
 	path := filepath.Join(dir, "switchboard.yaml")
