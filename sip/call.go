@@ -433,9 +433,26 @@ func (c *Call) Hangup(ctx context.Context, cause string) error {
 	if cause == "" {
 		cause = "normal"
 	}
+	if c.answered.Load() {
+		// Let the caller's jitter buffer play out the last prompt: phones
+		// drop what is still buffered when the BYE arrives (baresip lost
+		// the last ~90 ms of "goodbye" without this).
+		drain := time.NewTimer(hangupDrain)
+		select {
+		case <-drain.C:
+		case <-ctx.Done():
+			drain.Stop()
+		case <-c.done:
+			drain.Stop()
+			return nil
+		}
+	}
 	c.finish("system", cause)
 	return c.srv.terminate(ctx, c)
 }
+
+// hangupDrain is how long Hangup waits before the BYE; see Hangup.
+const hangupDrain = 200 * time.Millisecond
 
 func (c *Call) emit(ctx context.Context, t events.Type, data map[string]string) {
 	c.srv.events.Emit(ctx, events.Event{Time: c.srv.now().UTC(), CallID: c.id, Type: t, Data: data})
