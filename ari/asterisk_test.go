@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
 	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // realAsterisk starts a throw-away Asterisk instance with the dialplan of
@@ -209,20 +210,19 @@ func TestRealAsterisk(t *testing.T) {
 		t.Fatalf("transport never connected to Asterisk\n%s", logs)
 	}
 
-	agent := startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42300,
-		account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
-		source:  agentWAV})
+	agent := peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
+		AutoAnswer: true, RTPPorts: rtpRange(42300), Mic: agentWAV})
 	a.endpointOnline(t, "1001")
-	caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42400,
-		account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: callerWAV})
-	if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
+		RTPPorts: rtpRange(42400), Mic: callerWAV})
+	if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := caller.waitEvent("CALL_ESTABLISHED", 15*time.Second); !ok {
+	if _, err := caller.EventWithin("CALL_ESTABLISHED", 15*time.Second); err != nil {
 		t.Fatalf("the call was never answered\n%s", logs)
 	}
 	time.Sleep(1500 * time.Millisecond) // into the welcome prompt
-	if err := caller.send("sndcode", "1"); err != nil {
+	if err := caller.Command("sndcode", "1"); err != nil {
 		t.Fatal(err)
 	}
 	var s seen
@@ -237,7 +237,7 @@ func TestRealAsterisk(t *testing.T) {
 	if s.barge != "1" || s.got.Digits != "1" {
 		t.Errorf("barge %q, collected %+v; want the key 1 to barge in and be collected", s.barge, s.got)
 	}
-	if _, ok := caller.waitEvent("CALL_CLOSED", 10*time.Second); !ok {
+	if _, err := caller.EventWithin("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Error("the caller's phone never saw the call end")
 	}
 	recPath := filepath.Join(a.dir, "spool", "recording", s.rec.Path)
@@ -245,8 +245,8 @@ func TestRealAsterisk(t *testing.T) {
 		t.Errorf("recording %s: rms %.4f, %v; want the caller's tone", recPath, rms, err)
 	}
 	time.Sleep(500 * time.Millisecond) // sndfile closes its files on hang-up
-	for _, who := range []*baresip{agent, caller} {
-		files := who.heard()
+	for name, who := range map[string]*peers.Baresip{"agent": agent, "caller": caller} {
+		files := who.Recordings()
 		best := 0.0
 		for _, f := range files {
 			if rms, err := wavRMS(f); err == nil && rms > best {
@@ -254,7 +254,7 @@ func TestRealAsterisk(t *testing.T) {
 			}
 		}
 		if best < 0.01 {
-			t.Errorf("%s heard nothing (files %v, rms %.4f)", filepath.Base(who.dir), files, best)
+			t.Errorf("%s heard nothing (files %v, rms %.4f)", name, files, best)
 		}
 	}
 }
@@ -343,13 +343,12 @@ func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
 		return ivr.Outcome{Result: ivr.Failed, Reason: ivr.ReasonShutdown}
 	}, logs)
 
-	agent := startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42500,
-		account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
-		source:  agentWAV})
+	agent := peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
+		AutoAnswer: true, RTPPorts: rtpRange(42500), Mic: agentWAV})
 	a.endpointOnline(t, "1001")
-	caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42600,
-		account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: callerWAV})
-	if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
+		RTPPorts: rtpRange(42600), Mic: callerWAV})
+	if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -358,7 +357,7 @@ func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
 		t.Fatalf("the caller never reached the queue\n%s", logs)
 	}
 	stop1() // Switchboard goes away; the caller stays in Stasis.
-	if _, closed := caller.waitEvent("CALL_CLOSED", 500*time.Millisecond); closed {
+	if _, err := caller.EventWithin("CALL_CLOSED", 500*time.Millisecond); err == nil {
 		t.Fatal("stopping Switchboard hung the caller up")
 	}
 
@@ -396,12 +395,12 @@ func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
 	if s.err != nil {
 		t.Fatalf("re-adopted caller did not reach the agent: %v\n%s", s.err, logs)
 	}
-	if _, ok := caller.waitEvent("CALL_CLOSED", 10*time.Second); !ok {
+	if _, err := caller.EventWithin("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Error("the caller's phone never saw the call end")
 	}
 	time.Sleep(500 * time.Millisecond)
 	best := 0.0
-	for _, f := range agent.heard() {
+	for _, f := range agent.Recordings() {
 		if rms, err := wavRMS(f); err == nil && rms > best {
 			best = rms
 		}
@@ -464,25 +463,24 @@ func TestRealAsteriskLeavesStasis(t *testing.T) {
 			go func() { defer close(served); _ = tr.Serve(ctx) }()
 			defer func() { cancel(); <-served }()
 			<-tr.Ready()
-			var agent *baresip
+			var agent *peers.Baresip
 			if tt.agent {
-				agent = startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 43100 + 200*i,
-					account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
-					source:  tone})
+				agent = peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
+					AutoAnswer: true, RTPPorts: rtpRange(43100 + 200*i), Mic: tone})
 				a.endpointOnline(t, "1001")
 			}
-			caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 43200 + 200*i,
-				account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: tone})
-			if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+			caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
+				RTPPorts: rtpRange(43200 + 200*i), Mic: tone})
+			if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 				t.Fatal(err)
 			}
 			if tt.agent {
-				if _, ok := agent.waitEvent("CALL_ESTABLISHED", 15*time.Second); !ok {
+				if _, err := agent.EventWithin("CALL_ESTABLISHED", 15*time.Second); err != nil {
 					t.Fatalf("the transfer never reached agent 1001\n%s", logs)
 				}
-				_ = caller.send("hangup", "")
+				_ = caller.Command("hangup", "")
 			}
-			if _, ok := caller.waitEvent("CALL_CLOSED", 15*time.Second); !ok {
+			if _, err := caller.EventWithin("CALL_CLOSED", 15*time.Second); err != nil {
 				t.Fatalf("the call never ended\n%s", logs)
 			}
 			if strings.Contains(logs.String(), "failed; hanging up") || strings.Contains(logs.String(), "level=ERROR") {
@@ -491,3 +489,7 @@ func TestRealAsteriskLeavesStasis(t *testing.T) {
 		})
 	}
 }
+
+// rtpRange is the RTP port range of one baresip: from lo, clear of
+// Asterisk's own range and of the other phone's.
+func rtpRange(lo int) string { return fmt.Sprintf("%d-%d", lo, lo+40) }

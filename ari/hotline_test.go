@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
 	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // shiftedClock is the wall clock moved to another moment: timers run in
@@ -126,33 +127,32 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 			defer func() { cancel(); <-served }()
 			<-tr.Ready()
 
-			var agent *baresip
+			var agent *peers.Baresip
 			if tt.agent {
-				agent = startBaresip(t, baresipOpts{name: "agent", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42700 + 200*i,
-					account: fmt.Sprintf("<sip:1001@127.0.0.1:%d>;auth_pass=1001pw;answermode=auto;audio_codecs=pcmu;regint=60", a.sip),
-					source:  agentWAV})
+				agent = peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
+					AutoAnswer: true, RTPPorts: rtpRange(42700 + 200*i), Mic: agentWAV})
 				a.endpointOnline(t, "1001")
 			}
-			caller := startBaresip(t, baresipOpts{name: "caller", sipPort: freePort(t, "udp"), ctrl: freePort(t, "tcp"), rtpLo: 42800 + 200*i,
-				account: "<sip:5551234@127.0.0.1>;regint=0;audio_codecs=pcmu", source: callerWAV})
-			if err := caller.send("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
+			caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
+				RTPPorts: rtpRange(42800 + 200*i), Mic: callerWAV})
+			if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := caller.waitEvent("CALL_ESTABLISHED", 15*time.Second); !ok {
+			if _, err := caller.EventWithin("CALL_ESTABLISHED", 15*time.Second); err != nil {
 				t.Fatalf("not answered\n%s", logs)
 			}
 			for _, k := range tt.keys {
 				time.Sleep(2500 * time.Millisecond)
 				if k != "" {
-					_ = caller.send("sndcode", k)
+					_ = caller.Command("sndcode", k)
 				}
 			}
 			if tt.agent {
-				if _, ok := agent.waitEvent("CALL_ESTABLISHED", 15*time.Second); !ok {
+				if _, err := agent.EventWithin("CALL_ESTABLISHED", 15*time.Second); err != nil {
 					t.Fatalf("agent 1001 was never connected; router %v\n%s", router.Log(), logs)
 				}
 				time.Sleep(tt.talk)
-				_ = caller.send("hangup", "")
+				_ = caller.Command("hangup", "")
 			}
 			var out ivr.Outcome
 			select {
@@ -180,15 +180,15 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 			}
 			if tt.agent {
 				time.Sleep(500 * time.Millisecond)
-				for _, who := range []*baresip{agent, caller} {
+				for name, who := range map[string]*peers.Baresip{"agent": agent, "caller": caller} {
 					best := 0.0
-					for _, f := range who.heard() {
+					for _, f := range who.Recordings() {
 						if rms, err := wavRMS(f); err == nil && rms > best {
 							best = rms
 						}
 					}
 					if best < 0.01 {
-						t.Errorf("%s heard nothing (rms %.4f)", filepath.Base(who.dir), best)
+						t.Errorf("%s heard nothing (rms %.4f)", name, best)
 					}
 				}
 				return

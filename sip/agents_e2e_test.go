@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/routing"
-	"github.com/switchboard-cc/switchboard/sip/baresiptest"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // TestTwoBaresipsCallerToAgent is issue 6's end-to-end check with two real
@@ -21,7 +21,7 @@ import (
 // tone, the agent's hold is heard as music by the caller and logged, and a
 // hang-up on either side ends both legs.
 func TestTwoBaresipsCallerToAgent(t *testing.T) {
-	baresiptest.Available(t)
+	peers.Require(t, "baresip")
 	log := &eventLog{}
 	agents, err := NewAgentPhones(Config{Listen: "127.0.0.1:0"}, map[string]string{"1001": "pw-1001"},
 		AgentHooks{HoldMusic: ivr.Playback{Prompts: []ivr.Prompt{prompt("moh")}}}, log, nil, nil)
@@ -45,44 +45,44 @@ func TestTwoBaresipsCallerToAgent(t *testing.T) {
 
 	dir := t.TempDir()
 	agentMic, callerMic := filepath.Join(dir, "agent.wav"), filepath.Join(dir, "caller.wav")
-	baresiptest.WriteTone(t, agentMic, agentHz, 60*time.Second)
-	baresiptest.WriteTone(t, callerMic, callerHz, 60*time.Second)
-	agent := baresiptest.Start(t, baresiptest.Config{AOR: "sip:1001@" + srv.Addr(), Password: "pw-1001", AutoAnswer: true, Microphone: agentMic})
+	peers.WriteTone(t, agentMic, agentHz, 60*time.Second)
+	peers.WriteTone(t, callerMic, callerHz, 60*time.Second)
+	agent := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:1001@" + srv.Addr(), Password: "pw-1001", AutoAnswer: true, Mic: agentMic})
 	for deadline := time.Now().Add(10 * time.Second); !agents.Registrar.Available("1001"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("agent 1001 did not register within 10s")
 		}
 	}
-	caller := baresiptest.Start(t, baresiptest.Config{AOR: "sip:caller@127.0.0.1", Microphone: callerMic})
+	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:caller@127.0.0.1", Mic: callerMic})
 
 	// Call 1: talk, hold, resume; the agent hangs up.
-	caller.Command(t, "dial", "sip:96069@"+srv.Addr())
-	caller.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
-	agent.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+	caller.MustCommand(t, "dial", "sip:96069@"+srv.Addr())
+	caller.MustWaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+	agent.MustWaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 	time.Sleep(1500 * time.Millisecond)
-	agent.Command(t, "hold", "")
+	agent.MustCommand(t, "hold", "")
 	time.Sleep(1500 * time.Millisecond)
-	agent.Command(t, "resume", "")
+	agent.MustCommand(t, "resume", "")
 	time.Sleep(time.Second)
-	agent.Command(t, "hangup", "")
+	agent.MustCommand(t, "hangup", "")
 	if by := waitString(t, endedBy); by != "agent" {
 		t.Fatalf("call 1 ended by %q; want agent", by)
 	}
-	caller.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	caller.MustWaitEvent(t, "CALL_CLOSED", 5*time.Second)
 
 	// Call 2: the caller hangs up; the agent's phone is hung up too.
-	caller.Command(t, "dial", "sip:96069@"+srv.Addr())
-	agent.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+	caller.MustCommand(t, "dial", "sip:96069@"+srv.Addr())
+	agent.MustWaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 	time.Sleep(500 * time.Millisecond)
-	caller.Command(t, "hangup", "")
+	caller.MustCommand(t, "hangup", "")
 	if by := waitString(t, endedBy); by != "caller" {
 		t.Fatalf("call 2 ended by %q; want caller", by)
 	}
-	agent.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	agent.MustWaitEvent(t, "CALL_CLOSED", 5*time.Second)
 
-	agent.Quit(t)
-	caller.Quit(t)
-	callerHeard, agentHeard := caller.Heard(t), agent.Heard(t)
+	agent.Stop()
+	caller.Stop()
+	callerHeard, agentHeard := caller.HeardPCM(t), agent.HeardPCM(t)
 	if len(callerHeard) == 0 || len(agentHeard) == 0 {
 		t.Fatalf("recordings: caller %d, agent %d; want both", len(callerHeard), len(agentHeard))
 	}

@@ -18,16 +18,6 @@ import (
 // test` sets SWITCHBOARD_E2E=1 and installs baresip, linphone-cli, sox and
 // espeak-ng; without them these tests skip and say why.
 
-func requireE2E(t *testing.T, programs ...string) {
-	t.Helper()
-	if os.Getenv("SWITCHBOARD_E2E") == "" {
-		t.Skip("end-to-end test: set SWITCHBOARD_E2E=1 (make test does)")
-	}
-	if m := peers.Missing(programs...); len(m) > 0 {
-		t.Skipf("end-to-end test needs %v (scripts/debian-packages.txt; make deps installs them)", m)
-	}
-}
-
 // ivrWalk is the small IVR the real agents walk: the welcome prompt, three
 // keys ending in #, a message recorded until silence, then our hangup.
 type ivrWalk struct {
@@ -142,7 +132,7 @@ func promptLength(t *testing.T) time.Duration {
 // TestBaresipWalksIVR: baresip (RFC 4733, PT 101) hears the prompt, presses
 // 1 2 #, leaves a spoken message, and is hung up on.
 func TestBaresipWalksIVR(t *testing.T) {
-	requireE2E(t, "baresip", "sox", "espeak-ng")
+	peers.Require(t, "baresip", "sox", "espeak-ng")
 	dir := t.TempDir()
 	walks := make(chan ivrWalk, 1)
 	recPath := filepath.Join(dir, "vm.wav")
@@ -153,7 +143,7 @@ func TestBaresipWalksIVR(t *testing.T) {
 	ctrlPort, _ := peers.FreePort()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	bs, err := peers.StartBaresip(ctx, peers.BaresipConfig{Dir: dir, Mic: mic, SIPPort: sipPort, CtrlPort: ctrlPort, Timeout: 50 * time.Second})
+	bs, err := peers.StartBaresip(ctx, peers.BaresipConfig{Dir: dir, Mic: mic, AutoAnswer: true, SIPPort: sipPort, CtrlPort: ctrlPort, Timeout: 50 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +184,7 @@ func TestBaresipWalksIVR(t *testing.T) {
 // TestLinphoneWalksIVR: linphonec sends its keys as SIP INFO
 // (application/dtmf-relay) and records what it hears.
 func TestLinphoneWalksIVR(t *testing.T) {
-	requireE2E(t, "linphonec", "sox", "espeak-ng")
+	peers.Require(t, "linphonec", "sox", "espeak-ng")
 	dir := t.TempDir()
 	walks := make(chan ivrWalk, 1)
 	recPath := filepath.Join(dir, "vm.wav")

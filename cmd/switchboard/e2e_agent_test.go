@@ -10,7 +10,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/media"
-	"github.com/switchboard-cc/switchboard/sip/baresiptest"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 const (
@@ -30,31 +30,31 @@ const (
 // hanging up (call 2), each time with offer, connect, wrap-up and end in
 // the event log.
 func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
-	requirePeers(t, "baresip")
+	peers.Require(t, "baresip")
 	began := time.Now()
 	dir, data := testConfigDir(t), t.TempDir()
 	editConfig(t, dir, "wrap_up: 15s", "wrap_up: 2s") // billing's wrap-up, so call 2 comes soon
 	addrs, stop := startServeLogged(t, dir, data)
 	mics := t.TempDir()
 	agentMic, callerMic := filepath.Join(mics, "agent.wav"), filepath.Join(mics, "caller.wav")
-	baresiptest.WriteTone(t, agentMic, agentToneHz, 90*time.Second)
-	baresiptest.WriteTone(t, callerMic, callerToneHz, 90*time.Second)
+	peers.WriteTone(t, agentMic, agentToneHz, 90*time.Second)
+	peers.WriteTone(t, callerMic, callerToneHz, 90*time.Second)
 
-	agent := baresiptest.Start(t, baresiptest.Config{AOR: "sip:1001@" + addrs.SIP, Password: "1001pw", AutoAnswer: true, Microphone: agentMic})
+	agent := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:1001@" + addrs.SIP, Password: "1001pw", AutoAnswer: true, Mic: agentMic})
 	waitEventType(t, data, events.AgentDevice, "", 10*time.Second)
 	apiPost(t, addrs.HTTP, "/api/agents/1001/login")
 	apiPost(t, addrs.HTTP, "/api/agents/1001/ready")
-	caller := baresiptest.Start(t, baresiptest.Config{AOR: "sip:13800138000@127.0.0.1", Microphone: callerMic})
+	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:13800138000@127.0.0.1", Mic: callerMic})
 
 	reachAgent := func() {
 		t.Helper()
-		caller.Command(t, "dial", "sip:96069@"+addrs.SIP)
-		caller.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+		caller.MustCommand(t, "dial", "sip:96069@"+addrs.SIP)
+		caller.MustWaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 		time.Sleep(time.Second) // the start of the language menu
-		caller.Command(t, "sndcode", "2112345678#")
-		rung := agent.WaitEvent(t, "CALL_ESTABLISHED", 20*time.Second)
-		if rung["peerdisplayname"] != "13800138000" {
-			t.Errorf("the agent's phone shows %v; want the caller's number 13800138000", rung)
+		caller.MustCommand(t, "sndcode", "2112345678#")
+		rung := agent.MustWaitEvent(t, "CALL_ESTABLISHED", 20*time.Second)
+		if rung.PeerName != "13800138000" {
+			t.Errorf("the agent's phone shows %+v; want the caller's number 13800138000", rung)
 		}
 	}
 
@@ -62,29 +62,29 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 	// goodbye and hangs up the caller.
 	reachAgent()
 	time.Sleep(2 * time.Second)
-	agent.Command(t, "hold", "")
+	agent.MustCommand(t, "hold", "")
 	waitEventType(t, data, events.CallHold, "", 5*time.Second)
 	time.Sleep(2 * time.Second)
-	agent.Command(t, "resume", "")
+	agent.MustCommand(t, "resume", "")
 	time.Sleep(2 * time.Second)
-	agent.Command(t, "hangup", "")
-	agent.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
-	caller.WaitEvent(t, "CALL_CLOSED", 10*time.Second)
+	agent.MustCommand(t, "hangup", "")
+	agent.MustWaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	caller.MustWaitEvent(t, "CALL_CLOSED", 10*time.Second)
 	waitEventType(t, data, events.AgentWrapupEnd, "", 10*time.Second) // the agent is ready again
 
 	// Call 2: the caller hangs up; the agent's phone is hung up too.
 	reachAgent()
 	time.Sleep(2 * time.Second)
-	caller.Command(t, "hangup", "")
-	caller.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
-	agent.WaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	caller.MustCommand(t, "hangup", "")
+	caller.MustWaitEvent(t, "CALL_CLOSED", 5*time.Second)
+	agent.MustWaitEvent(t, "CALL_CLOSED", 5*time.Second)
 	waitEvents(t, data, events.AgentWrapupEnd, 2, 10*time.Second)
 
-	agent.Quit(t)
-	caller.Quit(t)
+	agent.Stop()
+	caller.Stop()
 	stop()
 
-	callerHeard, agentHeard := caller.Heard(t), agent.Heard(t)
+	callerHeard, agentHeard := caller.HeardPCM(t), agent.HeardPCM(t)
 	if len(callerHeard) != 2 || len(agentHeard) != 2 {
 		t.Fatalf("recordings: caller %d, agent %d; want 2 each", len(callerHeard), len(agentHeard))
 	}

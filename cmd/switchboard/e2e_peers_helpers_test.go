@@ -24,18 +24,6 @@ import (
 // with its log kept, the event store polled, and measures of what a peer
 // heard.
 
-// requirePeers skips t unless SWITCHBOARD_E2E=1 (make test sets it) and
-// every named program is installed.
-func requirePeers(t *testing.T, programs ...string) {
-	t.Helper()
-	if os.Getenv("SWITCHBOARD_E2E") != "1" {
-		t.Skip("end-to-end test with real SIP user agents: set SWITCHBOARD_E2E=1 (make test does)")
-	}
-	if m := peers.Missing(programs...); len(m) > 0 {
-		t.Skipf("end-to-end test needs %v: apt-get install them (scripts/debian-packages.txt, make deps)", m)
-	}
-}
-
 // editConfig rewrites switchboard.yaml in a testConfigDir copy: each pair
 // is old, new; the first occurrence of old is replaced, and t fails when
 // there is none (so a changed shipped config cannot silently void a test).
@@ -223,19 +211,6 @@ func toneAmplitude(pcm []int16, hz float64) float64 {
 	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(pcm))
 }
 
-// rmsOf is the root mean square of pcm on a 0..1 scale.
-func rmsOf(pcm []int16) float64 {
-	if len(pcm) == 0 {
-		return 0
-	}
-	var sum float64
-	for _, s := range pcm {
-		v := float64(s) / 32768
-		sum += v * v
-	}
-	return math.Sqrt(sum / float64(len(pcm)))
-}
-
 // silentRMS is the loudness (0..1) below which a 20 ms frame is silence.
 const silentRMS = 0.01
 
@@ -246,7 +221,7 @@ func frameKinds(pcm []int16, hz float64) string {
 	var b strings.Builder
 	for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
 		f := pcm[i : i+media.FrameSamples]
-		rms := rmsOf(f)
+		rms := peers.RMS(f)
 		switch {
 		case rms < silentRMS:
 			b.WriteByte('.')
@@ -359,7 +334,7 @@ func envelopeMatch(signal, template []int16) (corr float64, at time.Duration) {
 	env := func(pcm []int16) []float64 {
 		var e []float64
 		for i := 0; i+media.FrameSamples <= len(pcm); i += media.FrameSamples {
-			e = append(e, rmsOf(pcm[i:i+media.FrameSamples]))
+			e = append(e, peers.RMS(pcm[i:i+media.FrameSamples]))
 		}
 		return e
 	}

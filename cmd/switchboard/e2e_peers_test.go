@@ -11,7 +11,6 @@ import (
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/media"
-	"github.com/switchboard-cc/switchboard/sip/baresiptest"
 	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
@@ -80,7 +79,7 @@ func (c voicemailCheck) run(t *testing.T) {
 	// the record beep and some slack for jitter-buffer edges).
 	full, played := playedPrompts(t, c.configDir, evs)
 	heardVoiced := framesDuration(voicedFrames(c.heard))
-	if rms := rmsOf(c.heard); rms < 0.01 {
+	if rms := peers.RMS(c.heard); rms < 0.01 {
 		t.Errorf("caller's recording is silence (RMS %.4f)", rms)
 	}
 	if heardVoiced < full*8/10 || heardVoiced > played+1500*time.Millisecond {
@@ -109,31 +108,31 @@ func (c voicemailCheck) run(t *testing.T) {
 // in for billing (the queue is closed: after-hours menu), picks voicemail,
 // speaks its message, ends it with #, and is hung up on after goodbye.
 func TestE2EBaresipWalksToVoicemail(t *testing.T) {
-	requirePeers(t, "baresip", "sox", "espeak-ng")
+	peers.Require(t, "baresip", "sox", "espeak-ng")
 	began := time.Now()
 	dir, data := testConfigDir(t), t.TempDir()
 	addrs, stop := startServeLogged(t, dir, data)
 	speech, spoken := speechMic(t, callerSpeech, 30)
 
-	caller := baresiptest.Start(t, baresiptest.Config{AOR: "sip:13800138000@127.0.0.1"}) // a silent microphone for now
-	caller.Command(t, "dial", "sip:96069@"+addrs.SIP)
-	caller.WaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
+	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:13800138000@127.0.0.1"}) // a silent microphone for now
+	caller.MustCommand(t, "dial", "sip:96069@"+addrs.SIP)
+	caller.MustWaitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 	time.Sleep(2 * time.Second) // the caller listens to the start of the language menu
-	caller.Command(t, "sndcode", "2112345678#2")
+	caller.MustCommand(t, "sndcode", "2112345678#2")
 	// leave_message has played; the beep follows, then the recording.
 	waitEventType(t, data, events.IVRPrompt, "voicemail", 30*time.Second)
 	time.Sleep(600 * time.Millisecond)
-	caller.Command(t, "ausrc", "aufile,"+speech) // the caller starts talking
+	caller.MustCommand(t, "ausrc", "aufile,"+speech) // the caller starts talking
 	time.Sleep(pcmDuration(spokenPart(t, speech, 30)) + time.Second)
-	caller.Command(t, "sndcode", "#")
-	caller.WaitEvent(t, "CALL_CLOSED", 15*time.Second)
-	caller.Quit(t)
+	caller.MustCommand(t, "sndcode", "#")
+	caller.MustWaitEvent(t, "CALL_CLOSED", 15*time.Second)
+	caller.Stop()
 
 	if m := metricsText(t, addrs.HTTP); !strings.Contains(m, `switchboard_sip_dtmf_digits_total{mode="rfc4733"} 13`) {
 		t.Errorf("/metrics does not count 13 RFC 4733 digits:\n%s", grepLines(m, "dtmf"))
 	}
 	stop()
-	heard := caller.Heard(t)
+	heard := caller.HeardPCM(t)
 	if len(heard) != 1 {
 		t.Fatalf("baresip made %d recordings; want 1", len(heard))
 	}
@@ -153,7 +152,7 @@ func TestE2EBaresipWalksToVoicemail(t *testing.T) {
 // and 8 kHz as payload types 99, 100, 101): the server must answer PCMU
 // with the 8 kHz telephone-event.
 func TestE2ELinphoneWalksToVoicemail(t *testing.T) {
-	requirePeers(t, "linphonec", "sox", "espeak-ng")
+	peers.Require(t, "linphonec", "sox", "espeak-ng")
 	for _, tc := range []struct {
 		name string
 		info bool   // SIP INFO instead of RFC 4733
@@ -173,7 +172,7 @@ func linphoneWalk(t *testing.T, info bool, mode string) {
 	speech, spoken := speechMic(t, callerSpeech, 30)
 	home := t.TempDir()
 	silence := filepath.Join(home, "silence.wav")
-	baresiptest.WriteTone(t, silence, 0, 60*time.Second)
+	peers.WriteTone(t, silence, 0, 60*time.Second)
 	sipPort, err := peers.FreePort()
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/routing"
-	"github.com/switchboard-cc/switchboard/sip/baresiptest"
+	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // TestBaresipAgentE2E registers a real baresip (Debian package) as agent
@@ -19,12 +19,12 @@ import (
 // ways, hold with music, a refused and an allowed transfer (REFER), and the
 // agent hanging up. REAL-PEERS recipe A.
 func TestBaresipAgentE2E(t *testing.T) {
-	baresiptest.Available(t)
+	peers.Require(t, "baresip")
 	sb := startSwitchboardClock(t, TransferRules{Groups: map[string]string{"billing": "billing"}}, clock.Real{})
 	agentWAV := filepath.Join(t.TempDir(), "agent.wav")
-	baresiptest.WriteTone(t, agentWAV, 440, 30*time.Second) // the agent "speaks" a tone
-	agent := baresiptest.Start(t, baresiptest.Config{
-		AOR: "sip:1001@" + sb.addr, Password: string(passwords["1001"]), AutoAnswer: true, Microphone: agentWAV,
+	peers.WriteTone(t, agentWAV, 440, 30*time.Second) // the agent "speaks" a tone
+	agent := peers.NewBaresip(t, peers.BaresipConfig{
+		AOR: "sip:1001@" + sb.addr, Password: string(passwords["1001"]), AutoAnswer: true, Mic: agentWAV,
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -52,13 +52,13 @@ func TestBaresipAgentE2E(t *testing.T) {
 	}
 
 	// Hold from baresip: the caller hears the music.
-	agent.Command(t, "hold", "")
+	agent.MustCommand(t, "hold", "")
 	sb.log.waitType(t, events.CallHold)
 	fc.phone.drain()
 	if got := fc.phone.next(t, 0); string(got.payload) != string(mohPayload) {
 		t.Fatalf("caller heard %x on hold; want music on hold", got.payload[:4])
 	}
-	agent.Command(t, "resume", "")
+	agent.MustCommand(t, "resume", "")
 	if e := sb.log.waitType(t, events.CallUnhold); e.Data["hold_ms"] == "" {
 		t.Fatalf("unhold event %+v without hold_ms", e)
 	}
@@ -67,7 +67,7 @@ func TestBaresipAgentE2E(t *testing.T) {
 	// A transfer to a number no rule names is refused with 403 and nothing
 	// is dialled. (baresip 1.0 then hangs up by itself: the agent ends the
 	// call, which also covers the agent's hang-up.)
-	agent.Command(t, "transfer", "sip:+881612345678@"+sb.addr)
+	agent.MustCommand(t, "transfer", "sip:+881612345678@"+sb.addr)
 	select {
 	case <-leg.Done():
 	case tr := <-sb.transfers:
@@ -92,7 +92,7 @@ func TestBaresipAgentE2E(t *testing.T) {
 		t.Fatalf("second Connect: %v", err)
 	}
 	time.Sleep(500 * time.Millisecond)
-	agent.Command(t, "transfer", "sip:billing@"+sb.addr)
+	agent.MustCommand(t, "transfer", "sip:billing@"+sb.addr)
 	select {
 	case tr := <-sb.transfers:
 		if tr.Kind != TransferQueue || tr.Target != "billing" || tr.AgentID != "1001" {
@@ -109,14 +109,14 @@ func TestBaresipAgentE2E(t *testing.T) {
 	if tr, ok := leg2.Transfer(); !ok || leg2.EndedBy() != EndedByAgent || tr.Target != "billing" {
 		t.Fatalf("after transfer: %+v %v, EndedBy %q", tr, ok, leg2.EndedBy())
 	}
-	agent.Quit(t)
+	agent.Stop()
 
 	// What baresip heard in the first call holds the caller's tone.
-	recorded := agent.Heard(t)
+	recorded := agent.HeardPCM(t)
 	if len(recorded) == 0 {
 		t.Fatal("baresip wrote no dump-*-dec.wav")
 	}
-	if rms := baresiptest.RMS(recorded[0]); rms < 0.02 {
+	if rms := peers.RMS(recorded[0]); rms < 0.02 {
 		t.Fatalf("baresip heard RMS %.4f; want the caller's tone", rms)
 	}
 }
@@ -167,5 +167,5 @@ func rmsOf(payloads [][]byte, c media.Codec) float64 {
 		c.Decode(buf[:len(p)], p)
 		pcm = append(pcm, buf[:len(p)]...)
 	}
-	return baresiptest.RMS(pcm)
+	return peers.RMS(pcm)
 }

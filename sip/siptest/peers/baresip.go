@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// BaresipConfig sets up one baresip caller.
+// BaresipConfig sets up one baresip user agent.
 type BaresipConfig struct {
 	Dir      string // working directory (config, recordings); required
 	Mic      string // 8 kHz mono WAV used as the microphone; pad it: the call ends when it does
@@ -26,25 +26,69 @@ type BaresipConfig struct {
 	CtrlPort int    // ctrl_tcp port; required
 	RTPPorts string // e.g. "42100-42199"
 	Timeout  time.Duration
+
+	// AOR is the account, e.g. "sip:1001@127.0.0.1:5060"; default
+	// sip:tester@127.0.0.1:SIPPort. With Password set, baresip registers
+	// there every RegInterval (default 60 s).
+	AOR         string
+	Password    string
+	RegInterval time.Duration
+	// AutoAnswer answers incoming calls at once (an agent's phone).
+	AutoAnswer bool
+	// Codecs for audio_codecs, e.g. "pcmu" or "pcma,pcmu"; default "pcmu".
+	Codecs string
+	// SIPTrace makes baresip print every SIP message (-s), for failure logs.
+	SIPTrace bool
+}
+
+// accountLine is the line of baresip's accounts file for cfg.
+func (cfg BaresipConfig) accountLine() string {
+	aor := cfg.AOR
+	if aor == "" {
+		aor = fmt.Sprintf("sip:tester@127.0.0.1:%d", cfg.SIPPort)
+	}
+	line := "<" + aor + ">"
+	if cfg.Password != "" {
+		reg := cfg.RegInterval
+		if reg == 0 {
+			reg = time.Minute
+		}
+		line += fmt.Sprintf(";auth_pass=%s;regint=%d", cfg.Password, int(reg/time.Second))
+	} else {
+		line += ";regint=0"
+	}
+	if cfg.AutoAnswer {
+		line += ";answermode=auto"
+	}
+	codecs := cfg.Codecs
+	if codecs == "" {
+		codecs = "pcmu"
+	}
+	return line + ";audio_codecs=" + codecs + ";ptime=20\n"
 }
 
 // Baresip is a running baresip.
 type Baresip struct {
-	cfg    BaresipConfig
-	cmd    *exec.Cmd
-	conn   net.Conn
-	mu     sync.Mutex
-	events chan BaresipEvent
-	exited chan struct{}
-	log    strings.Builder
+	cfg      BaresipConfig
+	cmd      *exec.Cmd
+	conn     net.Conn
+	mu       sync.Mutex // guards log
+	log      strings.Builder
+	cmdMu    sync.Mutex // one command at a time: responses come in order
+	token    int
+	resp     chan map[string]any
+	events   chan BaresipEvent
+	exited   chan struct{}
+	stopOnce sync.Once
 }
 
 // BaresipEvent is one ctrl_tcp event, e.g. Type "CALL_ESTABLISHED".
 type BaresipEvent struct {
-	Class string `json:"class"`
-	Type  string `json:"type"`
-	Param string `json:"param"`
-	Peer  string `json:"peeruri"`
+	Class    string `json:"class"`
+	Type     string `json:"type"`
+	Param    string `json:"param"`
+	Peer     string `json:"peeruri"`
+	PeerName string `json:"peerdisplayname"`
 }
 
 // StartBaresip writes the config, starts baresip and connects to ctrl_tcp.
@@ -87,7 +131,7 @@ ctrl_tcp_listen 127.0.0.1:%d
 `, cfg.SIPPort, cfg.Mic, cfg.RTPPorts, rec, cfg.CtrlPort)
 	files := map[string]string{
 		"config":   config,
-		"accounts": fmt.Sprintf("<sip:tester@127.0.0.1:%d>;regint=0;answermode=auto;audio_codecs=pcmu;ptime=20\n", cfg.SIPPort),
+		"accounts": cfg.accountLine(),
 		"contacts": "",
 	}
 	for name, body := range files {
@@ -96,8 +140,12 @@ ctrl_tcp_listen 127.0.0.1:%d
 		}
 	}
 	secs := strconv.Itoa(int(cfg.Timeout.Seconds()))
-	b := &Baresip{cfg: cfg, events: make(chan BaresipEvent, 64), exited: make(chan struct{})}
-	b.cmd = exec.CommandContext(ctx, "timeout", secs, "baresip", "-f", conf, "-t", secs)
+	args := []string{secs, "baresip", "-f", conf, "-t", secs}
+	if cfg.SIPTrace {
+		args = append(args, "-s")
+	}
+	b := &Baresip{cfg: cfg, resp: make(chan map[string]any, 16), events: make(chan BaresipEvent, 256), exited: make(chan struct{})}
+	b.cmd = exec.CommandContext(ctx, "timeout", args...)
 	b.cmd.Stdin = nil
 	b.cmd.Stdout = &lockedWriter{b: &b.log, mu: &b.mu}
 	b.cmd.Stderr = b.cmd.Stdout
@@ -123,7 +171,7 @@ ctrl_tcp_listen 127.0.0.1:%d
 			return nil, fmt.Errorf("baresip ctrl_tcp: %w", err)
 		}
 	}
-	go b.readEvents()
+	go b.readControl()
 	return b, nil
 }
 
@@ -145,8 +193,10 @@ func (b *Baresip) Output() string {
 	return b.log.String()
 }
 
-// readEvents parses netstrings ("len:{json},") from ctrl_tcp.
-func (b *Baresip) readEvents() {
+// readControl parses netstrings ("len:{json},") from ctrl_tcp: responses
+// to Command and events for WaitEvent. Events beyond the buffer are dropped
+// rather than stalling the responses behind them.
+func (b *Baresip) readControl() {
 	defer close(b.events)
 	r := bufio.NewReader(b.conn)
 	for {
@@ -162,21 +212,54 @@ func (b *Baresip) readEvents() {
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return
 		}
-		var msg struct {
-			Event bool `json:"event"`
-			BaresipEvent
+		var m map[string]any
+		if json.Unmarshal(buf[:n], &m) != nil {
+			continue
 		}
-		if json.Unmarshal(buf[:n], &msg) == nil && msg.Event {
-			b.events <- msg.BaresipEvent
+		switch {
+		case m["response"] == true:
+			select {
+			case b.resp <- m:
+			default:
+			}
+		case m["event"] == true:
+			var e BaresipEvent
+			if json.Unmarshal(buf[:n], &e) == nil {
+				select {
+				case b.events <- e:
+				default:
+				}
+			}
 		}
 	}
 }
 
-// Command sends a ctrl_tcp command such as ("dial", "sip:96069@127.0.0.1:5060").
+// Command sends a ctrl_tcp menu command such as ("dial",
+// "sip:96069@127.0.0.1:5060"), "hangup", "hold", "resume", "transfer",
+// "sndcode", "ausrc" or "quit", and waits until baresip says it is done
+// (all but quit, which gets no answer).
 func (b *Baresip) Command(command, params string) error {
-	body, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": command})
-	_, err := fmt.Fprintf(b.conn, "%d:%s,", len(body), body)
-	return err
+	b.cmdMu.Lock()
+	defer b.cmdMu.Unlock()
+	b.token++
+	body, _ := json.Marshal(map[string]string{"command": command, "params": params, "token": strconv.Itoa(b.token)})
+	if _, err := fmt.Fprintf(b.conn, "%d:%s,", len(body), body); err != nil {
+		return fmt.Errorf("baresip %s: %w", command, err)
+	}
+	if command == "quit" {
+		return nil
+	}
+	select {
+	case m := <-b.resp:
+		if m["ok"] != true {
+			return fmt.Errorf("baresip %s %s: %v", command, params, m)
+		}
+		return nil
+	case <-b.exited:
+		return fmt.Errorf("baresip %s: baresip exited", command)
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("baresip %s: no response", command)
+	}
 }
 
 // WaitEvent returns the next event of type typ, skipping others.
@@ -196,28 +279,45 @@ func (b *Baresip) WaitEvent(ctx context.Context, typ string) (BaresipEvent, erro
 	}
 }
 
-// Heard is the WAV file baresip wrote of what it received (the *-dec.wav of
-// the sndfile module), once the call has ended.
-func (b *Baresip) Heard() (string, error) {
+// EventWithin is WaitEvent for at most d.
+func (b *Baresip) EventWithin(typ string, d time.Duration) (BaresipEvent, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return b.WaitEvent(ctx, typ)
+}
+
+// Recordings are the WAV files baresip wrote of what it received in each
+// call (the *-dec.wav of the sndfile module), oldest first. They are
+// complete once the call, or baresip, has ended.
+func (b *Baresip) Recordings() []string {
 	m, _ := filepath.Glob(filepath.Join(b.cfg.Dir, "rec", "*-dec.wav"))
+	return m // Glob lists a folder in name order: dump-<date>-<time>-...
+}
+
+// Heard is the recording of the last call (see Recordings).
+func (b *Baresip) Heard() (string, error) {
+	m := b.Recordings()
 	if len(m) == 0 {
 		return "", errors.New("baresip: no *-dec.wav recording")
 	}
 	return m[len(m)-1], nil
 }
 
-// Stop asks baresip to quit and waits for it (killing it after 3 s).
+// Stop asks baresip to quit and waits for it (killing it after 3 s), so
+// its recordings are complete. Stopping twice is harmless.
 func (b *Baresip) Stop() {
-	if b.conn != nil {
-		b.Command("quit", "")
-	}
-	select {
-	case <-b.exited:
-	case <-time.After(3 * time.Second):
-		b.cmd.Process.Signal(syscall.SIGTERM) // timeout(1) passes it on
-		<-b.exited
-	}
-	if b.conn != nil {
-		b.conn.Close()
-	}
+	b.stopOnce.Do(func() {
+		if b.conn != nil {
+			b.Command("quit", "")
+		}
+		select {
+		case <-b.exited:
+		case <-time.After(3 * time.Second):
+			b.cmd.Process.Signal(syscall.SIGTERM) // timeout(1) passes it on
+			<-b.exited
+		}
+		if b.conn != nil {
+			b.conn.Close()
+		}
+	})
 }
