@@ -153,7 +153,7 @@ func (c *Call) Answer(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	o := c.offer
-	c.direction = o.Direction.reverse()
+	c.direction = o.Direction.Reverse()
 	dir := c.direction
 	c.mu.Unlock()
 	body := answer(c.session.LocalAddr(), o, dir, c.sdpSession, c.sdpVersion.Load())

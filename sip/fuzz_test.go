@@ -27,7 +27,7 @@ func FuzzParseOffer(f *testing.F) {
 		if !o.Remote.IsValid() || o.Remote.Port() == 0 {
 			t.Fatalf("accepted address %v", o.Remote)
 		}
-		_ = answer(o.Remote, o, o.Direction.reverse(), 1, 1)
+		_ = answer(o.Remote, o, o.Direction.Reverse(), 1, 1)
 	})
 }
 

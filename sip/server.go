@@ -581,7 +581,7 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	wasHeld := c.held
 	c.held = hold
 	c.offer = o
-	c.direction = o.Direction.reverse()
+	c.direction = o.Direction.Reverse()
 	dir := c.direction
 	c.mu.Unlock()
 	if !o.OnHold {

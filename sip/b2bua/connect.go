@@ -19,6 +19,7 @@ import (
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip/registrar"
+	"github.com/switchboard-cc/switchboard/sip/sdpaudio"
 )
 
 // branch is one INVITE to one contact of one offered agent.
@@ -423,7 +424,7 @@ func (b *B2BUA) invite(sig *signalling, caller Caller, br *branch, sessionID uin
 	if caller.Codec.Name == media.PCMA.Name {
 		first = media.PCMA
 	}
-	req.SetBody(writeSDP(br.rtp.LocalAddr(), []media.Codec{first, other}, agentDTMFPT, SendRecv, sessionID, 1))
+	req.SetBody(sdpaudio.Write(br.rtp.LocalAddr(), []media.Codec{first, other}, agentDTMFPT, SendRecv, sessionID, 1))
 	return req, nil
 }
 

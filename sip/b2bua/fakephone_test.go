@@ -12,6 +12,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/switchboard-cc/switchboard/media"
+	"github.com/switchboard-cc/switchboard/sip/sdpaudio"
 )
 
 // phoneMode is how a fake agent phone treats an INVITE.
@@ -155,7 +156,7 @@ func (p *fakePhone) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p.dialog = d
 	p.remote = offer.Remote.String()
 	p.mu.Unlock()
-	answer := writeSDP(p.rtp.addr(), []media.Codec{p.codec}, p.dtmfPT, SendRecv, 7, 1)
+	answer := sdpaudio.Write(p.rtp.addr(), []media.Codec{p.codec}, p.dtmfPT, SendRecv, 7, 1)
 	if err := d.RespondSDP(answer); err != nil {
 		p.t.Logf("phone %s: answer: %v", p.agent, err)
 		return
@@ -239,7 +240,7 @@ func (p *fakePhone) request(method sip.RequestMethod, body []byte, headers ...si
 
 // reinvite sends a new offer with direction dir (hold/resume).
 func (p *fakePhone) reinvite(dir Direction, version uint64) *sip.Response {
-	return p.request(sip.INVITE, writeSDP(p.rtp.addr(), []media.Codec{p.codec}, p.dtmfPT, dir, 7, version))
+	return p.request(sip.INVITE, sdpaudio.Write(p.rtp.addr(), []media.Codec{p.codec}, p.dtmfPT, dir, 7, version))
 }
 
 func (p *fakePhone) refer(target string) *sip.Response {

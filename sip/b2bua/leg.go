@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/sip/sdpaudio"
 )
 
 // Who ended a bridged conversation (ivr.Leg.EndedBy).
@@ -184,7 +185,7 @@ func (l *Leg) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	l.desc = desc
 	l.sdpVersion++
-	body := writeSDP(l.rtp.LocalAddr(), []media.Codec{desc.Codec}, desc.DTMFPT, desc.Direction.reverse(), l.sessionID, l.sdpVersion)
+	body := sdpaudio.Write(l.rtp.LocalAddr(), []media.Codec{desc.Codec}, desc.DTMFPT, desc.Direction.Reverse(), l.sessionID, l.sdpVersion)
 	l.mu.Unlock()
 
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
@@ -193,7 +194,7 @@ func (l *Leg) reinvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err := tx.Respond(res); err != nil {
 		l.log.Info("re-invite: respond", "error", err)
 	}
-	if desc.Direction.heldBy() {
+	if desc.Direction.HeldBy() {
 		l.hold()
 	} else {
 		l.unhold("resume")
@@ -210,10 +211,10 @@ func (l *Leg) refresh(req *sip.Request, tx sip.ServerTransaction) {
 		l.mu.Lock()
 		dir := SendRecv
 		if l.held {
-			dir = l.desc.Direction.reverse()
+			dir = l.desc.Direction.Reverse()
 		}
 		l.sdpVersion++
-		body = writeSDP(l.rtp.LocalAddr(), []media.Codec{l.desc.Codec}, l.desc.DTMFPT, dir, l.sessionID, l.sdpVersion)
+		body = sdpaudio.Write(l.rtp.LocalAddr(), []media.Codec{l.desc.Codec}, l.desc.DTMFPT, dir, l.sessionID, l.sdpVersion)
 		l.mu.Unlock()
 	}
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)

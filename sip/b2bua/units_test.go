@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/switchboard-cc/switchboard/media"
+	"github.com/switchboard-cc/switchboard/sip/sdpaudio"
 )
 
 func TestTransferRulesValidate(t *testing.T) {
@@ -106,7 +107,7 @@ func TestParseSDP(t *testing.T) {
 		})
 	}
 	// Our own offer parses back to what we meant.
-	own := writeSDP(netip.MustParseAddrPort("127.0.0.1:5004"), []media.Codec{media.PCMA, media.PCMU}, 101, RecvOnly, 1, 2)
+	own := sdpaudio.Write(netip.MustParseAddrPort("127.0.0.1:5004"), []media.Codec{media.PCMA, media.PCMU}, 101, RecvOnly, 1, 2)
 	d, err := parseSDP(own)
 	if err != nil || d.Codec.Name != "PCMA" || d.DTMFPT != 101 || d.Direction != RecvOnly {
 		t.Fatalf("own offer parsed as %+v, %v", d, err)
@@ -176,7 +177,7 @@ func TestDisplayNumber(t *testing.T) {
 func FuzzParseSDP(f *testing.F) {
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 PCMA/8000\r\na=inactive\r\n"))
-	f.Add(writeSDP(netip.MustParseAddrPort("[::1]:5004"), []media.Codec{media.PCMU}, 101, SendOnly, 1, 1))
+	f.Add(sdpaudio.Write(netip.MustParseAddrPort("[::1]:5004"), []media.Codec{media.PCMU}, 101, SendOnly, 1, 1))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, err := parseSDP(body)
 		if err == nil && d.Codec.Name != "PCMU" && d.Codec.Name != "PCMA" {
