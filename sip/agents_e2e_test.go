@@ -2,7 +2,6 @@ package sip
 
 import (
 	"context"
-	"math"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -88,21 +87,21 @@ func TestTwoBaresipsCallerToAgent(t *testing.T) {
 	}
 	// The caller heard the agent's tone and, while held, the music (a
 	// 440 Hz tone in the test prompts); the agent heard the caller's tone.
-	if p := tonePower(callerHeard[0], agentHz); p < minTone {
+	if p := peers.ToneAmplitude(callerHeard[0], agentHz); p < minTone {
 		t.Errorf("caller heard the agent's %v Hz at %.4f; want >= %v", agentHz, p, minTone)
 	}
-	if p := tonePower(callerHeard[0], mohHz); p < minTone {
+	if p := peers.ToneAmplitude(callerHeard[0], mohHz); p < minTone {
 		t.Errorf("caller heard music on hold (%v Hz) at %.4f; want >= %v", mohHz, p, minTone)
 	}
-	if p := tonePower(agentHeard[0], callerHz); p < minTone {
+	if p := peers.ToneAmplitude(agentHeard[0], callerHz); p < minTone {
 		t.Errorf("agent heard the caller's %v Hz at %.4f; want >= %v", callerHz, p, minTone)
 	}
 	// A frequency nobody played stays near zero: the measure discriminates.
-	if p := tonePower(callerHeard[0], 2500); p >= minTone {
+	if p := peers.ToneAmplitude(callerHeard[0], 2500); p >= minTone {
 		t.Errorf("caller's recording has %.4f at 2500 Hz, which nobody played", p)
 	}
 	t.Logf("caller heard agent %.4f, music %.4f; agent heard caller %.4f (amplitude, 0..1)",
-		tonePower(callerHeard[0], agentHz), tonePower(callerHeard[0], mohHz), tonePower(agentHeard[0], callerHz))
+		peers.ToneAmplitude(callerHeard[0], agentHz), peers.ToneAmplitude(callerHeard[0], mohHz), peers.ToneAmplitude(agentHeard[0], callerHz))
 	types := log.types()
 	for _, want := range []events.Type{events.AgentDevice, events.CallHold, events.CallUnhold} {
 		if !slices.Contains(types, want) {
@@ -127,22 +126,4 @@ func waitString(t *testing.T, ch <-chan string) string {
 		t.Fatal("the bridged call did not end")
 		return ""
 	}
-}
-
-// tonePower is the amplitude of hz in pcm (Goertzel over the whole signal,
-// scaled to 0..1): a tone of amplitude A present for a fraction f of the
-// recording gives about A*f.
-func tonePower(pcm []int16, hz float64) float64 {
-	if len(pcm) == 0 {
-		return 0
-	}
-	w := 2 * math.Pi * hz / 8000
-	coeff := 2 * math.Cos(w)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s0 := float64(x)/32768 + coeff*s1 - s2
-		s2, s1 = s1, s0
-	}
-	power := s1*s1 + s2*s2 - coeff*s1*s2
-	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(pcm))
 }

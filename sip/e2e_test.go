@@ -61,20 +61,6 @@ func startE2EServer(t *testing.T, handler func(context.Context, ivr.Call)) *test
 	return &testServer{Server: srv, target: "sip:96069@" + srv.Addr()}
 }
 
-func readWAV(t *testing.T, path string) []int16 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	pcm, err := media.ReadWAV(f)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return pcm
-}
-
 // voiced is the audio above the silence level, in 20 ms frames.
 func voiced(pcm []int16) time.Duration {
 	n := 0
@@ -98,7 +84,7 @@ func callerMic(t *testing.T, dir string, lead time.Duration) (string, time.Durat
 	if err != nil {
 		t.Fatal(err)
 	}
-	spoken := voiced(readWAV(t, speech))
+	spoken := voiced(peers.ReadWAV(t, speech))
 	mic := filepath.Join(dir, "mic.wav")
 	if b, err := exec.Command("sox", speech, mic, "pad", fmt.Sprintf("%.2f", lead.Seconds()), "25").CombinedOutput(); err != nil {
 		t.Fatalf("sox: %v: %s", err, b)
@@ -117,7 +103,7 @@ func checkWalk(t *testing.T, w ivrWalk, wantSpeech time.Duration, recPath string
 	if w.rec.Stop != "silence" {
 		t.Errorf("recording stopped by %q; want silence", w.rec.Stop)
 	}
-	got := voiced(readWAV(t, recPath))
+	got := voiced(peers.ReadWAV(t, recPath))
 	if got < wantSpeech/2 {
 		t.Errorf("recording holds %v of speech; the caller said %v", got, wantSpeech)
 	}
@@ -125,7 +111,7 @@ func checkWalk(t *testing.T, w ivrWalk, wantSpeech time.Duration, recPath string
 }
 
 func promptLength(t *testing.T) time.Duration {
-	pcm := readWAV(t, "../configs/prompts/en/welcome.wav")
+	pcm := peers.ReadWAV(t, "../configs/prompts/en/welcome.wav")
 	return time.Duration(len(pcm)) * time.Second / media.SampleRate
 }
 
@@ -173,8 +159,8 @@ func TestBaresipWalksIVR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	heard := voiced(readWAV(t, heardPath))
-	want := voiced(readWAV(t, "../configs/prompts/en/welcome.wav"))
+	heard := voiced(peers.ReadWAV(t, heardPath))
+	want := voiced(peers.ReadWAV(t, "../configs/prompts/en/welcome.wav"))
 	if heard < want*8/10 || heard > want*12/10+time.Second {
 		t.Errorf("baresip heard %v of audio; the prompt has %v", heard, want)
 	}
@@ -228,8 +214,8 @@ func TestLinphoneWalksIVR(t *testing.T) {
 	}
 	// linphone mixes its local DTMF feedback tones into heard.wav, so only
 	// check that the prompt is there.
-	heard := voiced(readWAV(t, heardPath))
-	want := voiced(readWAV(t, "../configs/prompts/en/welcome.wav"))
+	heard := voiced(peers.ReadWAV(t, heardPath))
+	want := voiced(peers.ReadWAV(t, "../configs/prompts/en/welcome.wav"))
 	if heard < want*8/10 {
 		t.Errorf("linphone heard %v of audio; the prompt has %v", heard, want)
 	}

@@ -90,13 +90,13 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 	}
 	for i := range 2 {
 		// Each side heard the other's tone, and not its own.
-		if a := toneAmplitude(callerHeard[i], agentToneHz); a < minToneLevel {
+		if a := peers.ToneAmplitude(callerHeard[i], agentToneHz); a < minToneLevel {
 			t.Errorf("call %d: caller heard the agent's %v Hz at %.4f; want >= %v", i+1, agentToneHz, a, minToneLevel)
 		}
-		if a := toneAmplitude(agentHeard[i], callerToneHz); a < minToneLevel {
+		if a := peers.ToneAmplitude(agentHeard[i], callerToneHz); a < minToneLevel {
 			t.Errorf("call %d: agent heard the caller's %v Hz at %.4f; want >= %v", i+1, callerToneHz, a, minToneLevel)
 		}
-		if a := toneAmplitude(agentHeard[i], agentToneHz); a >= minToneLevel {
+		if a := peers.ToneAmplitude(agentHeard[i], agentToneHz); a >= minToneLevel {
 			t.Errorf("call %d: agent heard its own %v Hz at %.4f: an echo or a loop", i+1, agentToneHz, a)
 		}
 	}
@@ -124,7 +124,7 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 	// music was when the hold began: the file is searched twice over).
 	from := (first + afterTalk) * media.FrameSamples
 	heldAudio := callerHeard[0][from : from+resumed*media.FrameSamples]
-	moh := readWAVFile(t, filepath.Join(dir, "prompts", "en", "moh.wav"))
+	moh := peers.ReadWAV(t, filepath.Join(dir, "prompts", "en", "moh.wav"))
 	if corr, at := envelopeMatch(slices.Concat(moh, moh), heldAudio); corr < minEnvelopeMatch {
 		t.Errorf("call 1: what the caller heard while held (%v) is not the music on hold: best envelope match %.2f at %v",
 			pcmDuration(heldAudio), corr, at)
@@ -172,7 +172,7 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 		}
 	}
 	t.Logf("calls ended by %v; caller heard agent %.3f, agent heard caller %.3f (call 1 amplitudes); took %v",
-		ended, toneAmplitude(callerHeard[0], agentToneHz), toneAmplitude(agentHeard[0], callerToneHz), time.Since(began).Round(time.Millisecond))
+		ended, peers.ToneAmplitude(callerHeard[0], agentToneHz), peers.ToneAmplitude(agentHeard[0], callerToneHz), time.Since(began).Round(time.Millisecond))
 }
 
 // waitEvents polls the store until it holds n events of type typ.

@@ -121,19 +121,6 @@ func readEventsQuiet(data string) []events.Event {
 	return evs
 }
 
-func readWAVFile(t *testing.T, path string) []int16 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := media.ReadWAV(bytes.NewReader(b))
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return pcm
-}
-
 func pcmDuration(pcm []int16) time.Duration {
 	return time.Duration(len(pcm)) * time.Second / media.SampleRate
 }
@@ -164,7 +151,7 @@ func playedPrompts(t *testing.T, configDir string, evs []events.Event) (full, pl
 		if strings.Contains(name, ":") {
 			t.Fatalf("prompt %q: only plain prompt files are expected on this path", name)
 		}
-		pcm := readWAVFile(t, filepath.Join(configDir, "prompts", lang, name+".wav"))
+		pcm := peers.ReadWAV(t, filepath.Join(configDir, "prompts", lang, name+".wav"))
 		played += min(pcmDuration(pcm), e.Time.Sub(prev))
 		if e.Data["barged"] != "1" {
 			full += framesDuration(voicedFrames(pcm))
@@ -195,22 +182,6 @@ func digitsCollected(evs []events.Event) []string {
 	return out
 }
 
-// toneAmplitude is the amplitude (0..1) of hz in pcm, by a Goertzel filter
-// over the whole slice: a sine of amplitude A present throughout gives A.
-func toneAmplitude(pcm []int16, hz float64) float64 {
-	if len(pcm) == 0 {
-		return 0
-	}
-	coeff := 2 * math.Cos(2*math.Pi*hz/media.SampleRate)
-	var s1, s2 float64
-	for _, x := range pcm {
-		s0 := float64(x)/32768 + coeff*s1 - s2
-		s2, s1 = s1, s0
-	}
-	power := s1*s1 + s2*s2 - coeff*s1*s2
-	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(pcm))
-}
-
 // silentRMS is the loudness (0..1) below which a 20 ms frame is silence.
 const silentRMS = 0.01
 
@@ -225,7 +196,7 @@ func frameKinds(pcm []int16, hz float64) string {
 		switch {
 		case rms < silentRMS:
 			b.WriteByte('.')
-		case toneAmplitude(f, hz)/math.Sqrt2 > 0.7*rms:
+		case peers.ToneAmplitude(f, hz)/math.Sqrt2 > 0.7*rms:
 			b.WriteByte('T')
 		default:
 			b.WriteByte('o')
@@ -258,7 +229,7 @@ func speechMic(t *testing.T, text string, padSeconds int) (string, time.Duration
 	if err != nil {
 		t.Fatal(err)
 	}
-	return path, framesDuration(voicedFrames(readWAVFile(t, path)))
+	return path, framesDuration(voicedFrames(peers.ReadWAV(t, path)))
 }
 
 // startServeLogged is startServe with serve's log kept: it is written to

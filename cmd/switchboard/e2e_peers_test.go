@@ -65,7 +65,7 @@ func (c voicemailCheck) run(t *testing.T) {
 	if saved.Data["stop"] != string(ivr.StopTerminator) {
 		t.Errorf("voicemail ended by %q; want the caller's # (%s)", saved.Data["stop"], ivr.StopTerminator)
 	}
-	rec := readWAVFile(t, saved.Data["path"])
+	rec := peers.ReadWAV(t, saved.Data["path"])
 	inMessage := framesDuration(voicedFrames(rec))
 	if inMessage < c.spoken*6/10 || inMessage > c.spoken*14/10+time.Second {
 		t.Errorf("voicemail holds %v of voiced audio; the caller spoke %v", inMessage, c.spoken)
@@ -86,7 +86,7 @@ func (c voicemailCheck) run(t *testing.T) {
 		t.Errorf("caller heard %v of voiced audio; prompts played in full hold %v voiced, prompts played for %v", heardVoiced, full, played)
 	}
 	// What the caller heard last is the goodbye prompt itself.
-	goodbye := readWAVFile(t, filepath.Join(c.configDir, "prompts", "en", "goodbye.wav"))
+	goodbye := peers.ReadWAV(t, filepath.Join(c.configDir, "prompts", "en", "goodbye.wav"))
 	if corr, at := envelopeMatch(c.heard, goodbye); corr < minEnvelopeMatch {
 		t.Errorf("the caller did not hear the goodbye prompt: best envelope match %.2f at %v", corr, at)
 	}
@@ -226,7 +226,7 @@ func linphoneWalk(t *testing.T, info bool, mode string) {
 	}
 	stop()
 	voicemailCheck{
-		configDir: dir, data: data, speech: spokenPart(t, speech, 30), spoken: spoken, heard: readWAVFile(t, heardPath),
+		configDir: dir, data: data, speech: spokenPart(t, speech, 30), spoken: spoken, heard: peers.ReadWAV(t, heardPath),
 		wantPath:   []string{"language", "set_en", "check_hours", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
 		wantDigits: []string{"language=2", "after_hours=2"},
 	}.run(t)
@@ -236,7 +236,7 @@ func linphoneWalk(t *testing.T, info bool, mode string) {
 // spokenPart is a speechMic WAV without the silence after the sentence.
 func spokenPart(t *testing.T, path string, padSeconds int) []int16 {
 	t.Helper()
-	pcm := readWAVFile(t, path)
+	pcm := peers.ReadWAV(t, path)
 	return pcm[:len(pcm)-padSeconds*media.SampleRate]
 }
 

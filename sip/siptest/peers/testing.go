@@ -95,18 +95,41 @@ func (b *Baresip) HeardPCM(t testing.TB) [][]int16 {
 	t.Helper()
 	var out [][]int16
 	for _, f := range b.Recordings() {
-		r, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pcm, err := media.ReadWAV(r)
-		r.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out = append(out, pcm)
+		out = append(out, ReadWAV(t, f))
 	}
 	return out
+}
+
+// ReadWAV reads an 8 kHz mono 16-bit WAV file, failing t.
+func ReadWAV(t testing.TB, path string) []int16 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pcm, err := media.ReadWAV(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return pcm
+}
+
+// ToneAmplitude is the amplitude (0..1) of hz in pcm, by a Goertzel filter
+// over the whole slice: a sine of amplitude A present throughout gives A,
+// present for a fraction f of the slice about A*f.
+func ToneAmplitude(pcm []int16, hz float64) float64 {
+	if len(pcm) == 0 {
+		return 0
+	}
+	coeff := 2 * math.Cos(2*math.Pi*hz/media.SampleRate)
+	var s1, s2 float64
+	for _, x := range pcm {
+		s0 := float64(x)/32768 + coeff*s1 - s2
+		s2, s1 = s1, s0
+	}
+	power := s1*s1 + s2*s2 - coeff*s1*s2
+	return 2 * math.Sqrt(math.Max(power, 0)) / float64(len(pcm))
 }
 
 // RMS is the root mean square of pcm on a 0..1 scale.
