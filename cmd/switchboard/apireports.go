@@ -39,7 +39,7 @@ func (r *apiReports) compute(ctx context.Context, from, to time.Time, threshold 
 
 func (r *apiReports) Report(ctx context.Context, q httpapi.ReportQuery) (any, error) {
 	by := metrics.ByQueue
-	if q.By != "" {
+	if q.By != "" && q.By != "node" {
 		d, err := metrics.ParseDimension(q.By)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", httpapi.ErrInvalid, err)
@@ -50,7 +50,13 @@ func (r *apiReports) Report(ctx context.Context, q httpapi.ReportQuery) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return res.Report(by), nil
+	rep := res.Report(by)
+	if q.By == "node" {
+		// As `switchboard report --by node`: the IVR funnel (the report's
+		// nodes section) without queue rows.
+		rep.By, rep.Rows = "node", []metrics.Row{}
+	}
+	return rep, nil
 }
 
 func (r *apiReports) Staffing(ctx context.Context, q httpapi.StaffingQuery) (any, error) {

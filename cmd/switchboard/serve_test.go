@@ -175,6 +175,29 @@ func TestServeCallerReachesVoicemail(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
+	// The API's IVR funnel (by=node) counts the walk, as `report --by node`.
+	resp, err = http.Get("http://" + addrs.HTTP + "/api/reports/summary?by=node&from=" + time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04:05Z"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var funnel struct {
+		By    string `json:"by"`
+		Nodes []struct {
+			Node   string `json:"node"`
+			Visits int    `json:"visits"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&funnel); err != nil {
+		t.Fatalf("by=node report: %v", err)
+	}
+	resp.Body.Close()
+	visited := map[string]int{}
+	for _, n := range funnel.Nodes {
+		visited[n.Node] = n.Visits
+	}
+	if funnel.By != "node" || visited["voicemail"] != 1 || visited["main_menu"] != 1 {
+		t.Errorf("by=node report = %+v; want voicemail and main_menu visited once", funnel)
+	}
 	stop()
 	stopped = true
 
