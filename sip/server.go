@@ -45,9 +45,10 @@ type Server struct {
 	dialogUAs map[string]*sipgo.DialogUA // by transport: "udp", "tcp"
 	mediaIP   netip.Addr
 
-	calls  sync.Map // dialog ID -> *Call
-	active atomic.Int64
-	wg     sync.WaitGroup // running calls
+	calls    sync.Map // dialog ID -> *Call
+	active   atomic.Int64
+	draining atomic.Bool    // Drain was called: new calls are refused
+	wg       sync.WaitGroup // running calls
 
 	ready chan struct{}
 	addr  string
@@ -298,6 +299,11 @@ func retryAfter() sip.Header {
 	return sip.NewHeader("Retry-After", strconv.Itoa(int(DefaultRetryAfter/time.Second)))
 }
 
+// Drain makes the server refuse new calls with 503 and Retry-After while
+// the calls in progress go on; Active says how many are left. Serve's
+// context still ends them all.
+func (s *Server) Drain() { s.draining.Store(true) }
+
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil {
 		if _, ok := to.Params.Get("tag"); ok {
@@ -308,6 +314,13 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	host, _, _ := net.SplitHostPort(req.Source())
 	if !s.flood.allow(host) {
 		s.stats.Flooded.Add(1)
+		s.stats.Rejected.Add(1)
+		respond(tx, req, 503, "Service Unavailable", retryAfter())
+		return
+	}
+	if s.draining.Load() {
+		// Shutting down gracefully: calls in progress finish, a new one
+		// goes elsewhere (another node behind the dispatcher) or retries.
 		s.stats.Rejected.Add(1)
 		respond(tx, req, 503, "Service Unavailable", retryAfter())
 		return

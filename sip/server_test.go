@@ -535,6 +535,35 @@ func TestCallLimit(t *testing.T) {
 	}
 }
 
+// TestDrain: after Drain a new call gets 503 with Retry-After while the
+// call in progress goes on until it ends.
+func TestDrain(t *testing.T) {
+	srv := startServer(t, Config{}, func(ctx context.Context, call ivr.Call) {
+		call.Answer(ctx)
+		call.Hold(ctx, ivr.Playback{Prompts: []ivr.Prompt{prompt("moh")}})
+	})
+	phone := newPhone(t, "127.0.0.1")
+	ctx := ctxT(t, 10*time.Second)
+	first, err := phone.Dial(ctx, srv.target, siptest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Drain()
+	_, err = phone.Dial(ctx, srv.target, siptest.DialOptions{})
+	var re *siptest.RejectedError
+	if !errors.As(err, &re) || re.Status != 503 || re.RetryAfter == "" {
+		t.Fatalf("call while draining = %v; want 503 with Retry-After", err)
+	}
+	if !first.WaitFrames(5, 2*time.Second) {
+		t.Fatal("the call in progress stopped hearing its music")
+	}
+	if srv.Active() != 1 {
+		t.Errorf("Active() = %d while one call goes on", srv.Active())
+	}
+	first.Hangup(ctx)
+	waitIdle(t, srv)
+}
+
 // TestFloodLimit: one source over its INVITE budget gets 503 Retry-After
 // while another source still gets through.
 func TestFloodLimit(t *testing.T) {

@@ -15,9 +15,25 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	// SIGINT stops at once. The first SIGTERM asks serve to drain: no new
+	// calls, the calls in progress finish; a second SIGTERM stops at once.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	drain := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		draining := false
+		for sig := range sigs {
+			if sig == syscall.SIGTERM && !draining {
+				draining = true
+				close(drain)
+				continue
+			}
+			cancel()
+		}
+	}()
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Drain: drain}
 	os.Exit(m.Run(ctx, os.Args[1:]))
 }
 
@@ -26,6 +42,9 @@ type Main struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Drain, when closed, asks serve to stop gracefully: refuse new calls,
+	// let the calls in progress finish (up to --drain), then stop.
+	Drain <-chan struct{}
 	// Ready, when set, is called by serve with the bound addresses once it
 	// accepts calls and requests (tests use it instead of sleeping).
 	Ready func(Addrs)

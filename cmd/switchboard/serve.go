@@ -38,6 +38,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		httpAddr   = fs.String("http", "", "API and wallboard listen address (overrides http.listen)")
 		dataDir    = fs.String("data", "", "event store and recordings folder (overrides data)")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error")
+		drainFor   = fs.Duration("drain", defaultDrain, "on SIGTERM, how long calls in progress may go on before serve stops")
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -74,8 +75,16 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	srv.drainFor = *drainFor
 	return srv.run(ctx, m)
 }
+
+// defaultDrain bounds a graceful stop: most calls in a contact center end
+// within a few minutes; an orchestrator's own kill timeout should be longer.
+const defaultDrain = 5 * time.Minute
+
+// drainEvery is how often a draining serve says how many calls are left.
+const drainEvery = 5 * time.Second
 
 // server is everything serve wires together, built once from the config.
 type server struct {
@@ -93,6 +102,8 @@ type server struct {
 	ari     *ari.Transport // nil without an ari section
 	api     *httpapi.Server
 	dialer  *sip.Dialer // callbacks on the outbound trunk; nil without one (callbacks.go)
+
+	drainFor time.Duration // how long SIGTERM lets calls finish
 }
 
 func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, err error) {
@@ -258,7 +269,11 @@ func (s *server) run(ctx context.Context, m *Main) error {
 		}
 	}
 
-	<-runCtx.Done()
+	select {
+	case <-runCtx.Done():
+	case <-m.Drain:
+		s.drain(runCtx)
+	}
 	ariCalls := 0
 	if s.ari != nil {
 		ariCalls = s.ari.Calls() // left in Stasis for the next run to re-adopt
@@ -271,6 +286,33 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	s.close(closeCtx)
 	close(errs)
 	return errors.Join(collect(errs)...)
+}
+
+// drain refuses new native SIP calls and waits, saying how many are left,
+// until the calls in progress have ended, drainFor has passed, or ctx ends.
+// ARI callers are not waited for: the next run re-adopts them.
+func (s *server) drain(ctx context.Context) {
+	s.sip.Drain()
+	deadline := time.NewTimer(s.drainFor)
+	defer deadline.Stop()
+	tick := time.NewTicker(drainEvery)
+	defer tick.Stop()
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	s.log.Info("draining: refusing new calls, waiting for the calls in progress", "calls", s.sip.Active(), "up_to", s.drainFor)
+	for s.sip.Active() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-deadline.C:
+			s.log.Warn("drain time is up; ending the remaining calls", "calls", s.sip.Active())
+			return
+		case <-tick.C:
+			s.log.Info("draining", "calls", s.sip.Active())
+		case <-poll.C:
+		}
+	}
+	s.log.Info("drained: no calls left")
 }
 
 func collect(ch <-chan error) []error {

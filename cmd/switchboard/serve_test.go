@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -292,4 +293,72 @@ func waitForEvent(t *testing.T, data string, typ events.Type, node string, withi
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("no %s event at %s within %v", typ, node, within)
+}
+
+// SIGTERM drains: new calls get 503, the call in progress goes on, and
+// serve stops by itself once it has ended.
+func TestServeDrainsOnSIGTERM(t *testing.T) {
+	dir, data := testConfigDir(t), t.TempDir()
+	drain := make(chan struct{})
+	ready := make(chan Addrs, 1)
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &lockedWriter{w: &bytes.Buffer{}},
+		Drain: drain, Ready: func(a Addrs) { ready <- a }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--config", filepath.Join(dir, "switchboard.yaml"),
+			"--sip", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", data})
+	}()
+	var addrs Addrs
+	select {
+	case addrs = <-ready:
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve not ready")
+	}
+	phone, err := siptest.NewPhone(siptest.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer phone.Close()
+	cctx, ccancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer ccancel()
+	call, err := phone.Dial(cctx, "sip:96069@"+addrs.SIP, siptest.DialOptions{DTMFPayloadType: 101})
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(drain)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err = phone.Dial(cctx, "sip:96069@"+addrs.SIP, siptest.DialOptions{})
+		var re *siptest.RejectedError
+		if errors.As(err, &re) && re.Status == 503 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call while draining = %v; want 503", err)
+		}
+		time.Sleep(50 * time.Millisecond) // the drain signal is asynchronous
+	}
+	select {
+	case code := <-done:
+		t.Fatalf("serve exited %d with a call in progress", code)
+	case <-call.Done():
+		t.Fatal("the call in progress was ended by the drain")
+	case <-time.After(500 * time.Millisecond):
+	}
+	if err := call.Hangup(cctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d after draining", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after the last call ended")
+	}
+	if !strings.Contains(stderrString(m), "drained") {
+		t.Errorf("no drain in the log:\n%s", stderrString(m))
+	}
 }
