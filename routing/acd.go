@@ -417,77 +417,18 @@ func (a *ACD) fire(d *deadline) {
 	}
 }
 
-type deadlineHeap []*deadline
+type deadlineHeap = indexedHeap[*deadline]
 
-func (h deadlineHeap) less(i, j int) bool {
-	if h[i].when.Equal(h[j].when) {
-		return h[i].seq < h[j].seq
+func (d *deadline) before(o *deadline) bool {
+	if d.when.Equal(o.when) {
+		return d.seq < o.seq
 	}
-	return h[i].when.Before(h[j].when)
+	return d.when.Before(o.when)
 }
 
-func (h deadlineHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].pos = i + 1
-	h[j].pos = j + 1
-}
-
-func (h *deadlineHeap) push(d *deadline) {
-	*h = append(*h, d)
-	d.pos = len(*h)
-	h.up(d.pos - 1)
-}
-
-func (h *deadlineHeap) remove(d *deadline) {
-	i := d.pos - 1
-	if i < 0 {
-		return
-	}
-	n := len(*h) - 1
-	if i != n {
-		h.swap(i, n)
-	}
-	(*h)[n] = nil
-	*h = (*h)[:n]
-	d.pos = 0
-	if i == n {
-		return
-	}
-	if !h.down(i) {
-		h.up(i)
-	}
-}
-
-func (h deadlineHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		j = i
-	}
-}
-
-func (h deadlineHeap) down(i0 int) bool {
-	i, n := i0, len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && h.less(r, l) {
-			j = r
-		}
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		i = j
-	}
-	return i > i0
-}
+// pos is 1-based so a zero deadline (embedded, never scheduled) is in no heap.
+func (d *deadline) heapIndex() int     { return d.pos - 1 }
+func (d *deadline) setHeapIndex(i int) { d.pos = i + 1 }
 
 // schedule sets d to fall due at when (moving it if already pending).
 func (a *ACD) schedule(d *deadline, when time.Time) {

@@ -93,12 +93,9 @@ type entry struct {
 
 // agentHeap orders a pool's free agents by the pool's strategy. Keys only
 // change while an agent is out of the heap (busy), so the order holds.
-type agentHeap []*membership
+type agentHeap = indexedHeap[*membership]
 
-func (h agentHeap) Len() int { return len(h) }
-
-func (h agentHeap) less(i, j int) bool {
-	a, b := h[i], h[j]
+func (a *membership) before(b *membership) bool {
 	x, y := a.ag, b.ag
 	switch a.pool.strategy {
 	case FewestCalls:
@@ -125,134 +122,13 @@ func (h agentHeap) less(i, j int) bool {
 	return x.order < y.order
 }
 
-func (h agentHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-
-func (h *agentHeap) push(m *membership) {
-	m.index = len(*h)
-	*h = append(*h, m)
-	h.up(m.index)
-}
-
-func (h *agentHeap) remove(m *membership) {
-	i := m.index
-	if i < 0 {
-		return
-	}
-	n := len(*h) - 1
-	if i != n {
-		h.swap(i, n)
-	}
-	(*h)[n] = nil
-	*h = (*h)[:n]
-	m.index = -1
-	if i != n {
-		if !h.down(i) {
-			h.up(i)
-		}
-	}
-}
-
-func (h agentHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		j = i
-	}
-}
-
-func (h agentHeap) down(i0 int) bool {
-	i, n := i0, len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && h.less(r, l) {
-			j = r
-		}
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		i = j
-	}
-	return i > i0
-}
+func (m *membership) heapIndex() int     { return m.index }
+func (m *membership) setHeapIndex(i int) { m.index = i }
 
 // callHeap orders a pool's waiting calls: higher priority first, then the
 // earlier place in line (EnqueuedAt), then arrival order.
-type callHeap []*entry
+type callHeap = indexedHeap[*entry]
 
-func (h callHeap) Len() int { return len(h) }
-
-func (h callHeap) less(i, j int) bool { return h[i].t.ahead(h[j].t) }
-
-func (h callHeap) swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-
-func (h *callHeap) push(e *entry) {
-	e.index = len(*h)
-	*h = append(*h, e)
-	h.up(e.index)
-}
-
-func (h *callHeap) remove(e *entry) {
-	i := e.index
-	if i < 0 {
-		return
-	}
-	n := len(*h) - 1
-	if i != n {
-		h.swap(i, n)
-	}
-	(*h)[n] = nil
-	*h = (*h)[:n]
-	e.index = -1
-	if i != n {
-		if !h.down(i) {
-			h.up(i)
-		}
-	}
-}
-
-func (h callHeap) up(j int) {
-	for j > 0 {
-		i := (j - 1) / 2
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		j = i
-	}
-}
-
-func (h callHeap) down(i0 int) bool {
-	i, n := i0, len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			break
-		}
-		j := l
-		if r := l + 1; r < n && h.less(r, l) {
-			j = r
-		}
-		if !h.less(j, i) {
-			break
-		}
-		h.swap(i, j)
-		i = j
-	}
-	return i > i0
-}
+func (e *entry) before(o *entry) bool { return e.t.ahead(o.t) }
+func (e *entry) heapIndex() int       { return e.index }
+func (e *entry) setHeapIndex(i int)   { e.index = i }
