@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,35 +14,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard-cc/switchboard/configs"
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/events/sqlite"
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/sip/siptest"
 )
 
-// testConfigDir copies the embedded configs to a folder whose office
+// testConfigDir copies configs/ to a folder whose office
 // calendar is always open, so the tests do not depend on today's time.
 func testConfigDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	err := fs.WalkDir(configs.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(configs.FS, p)
-		if err != nil {
-			return err
-		}
-		dst := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	copyTree(t, filepath.Join("..", "..", "configs"), dir)
 	cfgPath := filepath.Join(dir, "switchboard.yaml")
 	b, err := os.ReadFile(cfgPath)
 	if err != nil {
