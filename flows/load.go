@@ -33,6 +33,11 @@ type Env struct {
 	// Prompts is the prompt store, rooted at configs/prompts
 	// (<lang>/<name>.wav). nil: prompt files are not checked.
 	Prompts fs.FS
+	// CheckURL vets a lookup's fixed origin ("https://host:port") beyond
+	// the scheme and the rule that variables stay out of it, e.g. refusing
+	// link-local and cloud metadata addresses; the message is the reason.
+	// nil: not checked (serve and validate set it from the lookup package).
+	CheckURL func(origin string) error
 }
 
 // Source is one flow file's content and the name positions report it by.
@@ -80,18 +85,42 @@ func LoadDir(ctx context.Context, fsys fs.FS, dir string, env Env) (*Catalog, er
 	return Load(ctx, fsys, paths, env)
 }
 
+// Limits on what a flow file may hold. A hand-written flow is a few
+// kilobytes and tens of nodes; these bounds are far above that and keep a
+// runaway or hostile file from costing gigabytes and minutes to validate.
+const (
+	MaxFileBytes = 1 << 20
+	MaxNodes     = 2000
+)
+
 // Load reads the named files of fsys and compiles them into one Catalog.
 // Issues are reported with the paths as given.
 func Load(ctx context.Context, fsys fs.FS, paths []string, env Env) (*Catalog, error) {
 	srcs := make([]Source, 0, len(paths))
 	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
+		src, err := ReadSource(fsys, p, p)
 		if err != nil {
-			return nil, fmt.Errorf("read flow file: %w", err)
+			return nil, err
 		}
-		srcs = append(srcs, Source{Name: p, Data: data})
+		srcs = append(srcs, src)
 	}
 	return Compile(ctx, srcs, env)
+}
+
+// ReadSource reads path of fsys as the Source called name. It reads at most
+// one byte past MaxFileBytes, so an oversized file costs no more memory
+// than that and Compile reports it as too large.
+func ReadSource(fsys fs.FS, path, name string) (Source, error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return Source{}, fmt.Errorf("read flow file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return Source{}, fmt.Errorf("read flow file %s: %w", name, err)
+	}
+	return Source{Name: name, Data: data}, nil
 }
 
 // Compile parses, validates and compiles the sources into one immutable
@@ -162,6 +191,10 @@ type gotoRef struct {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (l *loader) parseFile(src Source) {
+	if len(src.Data) > MaxFileBytes {
+		l.add(Pos{File: src.Name, Line: 1, Col: 1}, "file is larger than %d KiB: split it into several flow files", MaxFileBytes>>10)
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(src.Data))
 	docs := 0
 	for {
@@ -315,6 +348,10 @@ func (l *loader) parseFlow(file string, root *yaml.Node) {
 		}
 	}
 	if p, ok := got["nodes"]; ok {
+		if n := len(p.val.Content) / 2; p.val.Kind == yaml.MappingNode && n > MaxNodes {
+			l.add(posOf(file, p.val), "flow has %d nodes; at most %d are allowed: split it with goto", n, MaxNodes)
+			return // its nodes are not built, so nothing else about it would be true
+		}
 		l.parseNodes(fb, p.val)
 	}
 	if p, ok := got["start"]; ok {

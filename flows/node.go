@@ -531,6 +531,11 @@ func buildLookup(c *nodeCtx) {
 		Say:     c.prompts("say"),
 	}
 	c.n.Lookup = sp
+	if v, ok := c.field("url"); ok {
+		if msg := c.s.l.checkLookupURL(sp.URL); msg != "" {
+			c.s.l.add(c.s.pos(v), "%s: %s", c.what("url"), msg)
+		}
+	}
 	if v, ok := c.field("result"); ok && sp.Result != "" && !validVar(sp.Result) {
 		c.s.l.add(c.s.pos(v), "%s: variable prefix %q: use letters, digits, '_' and '.'", c.what("result"), sp.Result)
 	}

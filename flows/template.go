@@ -98,3 +98,72 @@ func (t Template) Render(v Vars) string {
 	}
 	return b.String()
 }
+
+// Escaper rewrites a variable's value for the place it is inserted at;
+// sofar is the text rendered before it (literal text and earlier, already
+// escaped values), so the escaper can tell the context (a URL's query, a
+// JSON string) from it.
+type Escaper func(sofar, value string) string
+
+// RenderEscaped substitutes variables like Render, passing each value
+// through esc. Literal text is never escaped: it is the flow designer's,
+// while the values may come from the caller.
+func (t Template) RenderEscaped(v Vars, esc Escaper) string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if !p.isVar {
+			b.WriteString(p.text)
+			continue
+		}
+		if val, ok := v.Get(p.text); ok {
+			b.WriteString(esc(b.String(), val))
+		}
+	}
+	return b.String()
+}
+
+// LiteralPrefix is the text before the first variable (all of it for a
+// static template): what a designer fixed, such as a URL's scheme and host.
+func (t Template) LiteralPrefix() string {
+	if len(t.parts) == 0 || t.parts[0].isVar {
+		return ""
+	}
+	return t.parts[0].text
+}
+
+// checkLookupURL says what is wrong with a lookup URL, or "" when nothing
+// is. The scheme and host are the designer's, never a caller's: variables
+// may stand in the path and query only, so a caller's input cannot turn a
+// lookup into a request to another server.
+func (l *loader) checkLookupURL(t Template) string {
+	lit := t.LiteralPrefix()
+	lower := strings.ToLower(lit)
+	var rest string
+	switch {
+	case strings.HasPrefix(lower, "http://"):
+		rest = lit[len("http://"):]
+	case strings.HasPrefix(lower, "https://"):
+		rest = lit[len("https://"):]
+	case t.Raw == "":
+		return "" // "url" required is reported on its own
+	default:
+		return fmt.Sprintf("%q: a lookup URL starts with http:// or https://", t.Raw)
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		if !t.Static() {
+			return fmt.Sprintf("%q: variables may stand in the path and query, not in the host: write the host out, then '/'", t.Raw)
+		}
+		end = len(rest)
+	}
+	if rest[:end] == "" {
+		return fmt.Sprintf("%q: the URL names no host", t.Raw)
+	}
+	origin := lit[:len(lit)-len(rest)+end]
+	if l.env.CheckURL != nil {
+		if err := l.env.CheckURL(origin); err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}

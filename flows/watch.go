@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -148,14 +147,13 @@ func (w *Watcher) load(ctx context.Context) (*Catalog, [sha256.Size]byte, error)
 	h := sha256.New()
 	srcs := make([]Source, 0, len(paths))
 	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
+		src, err := ReadSource(fsys, p, filepath.Join(w.cfg.Dir, p))
 		if err != nil {
-			return nil, sum, fmt.Errorf("read flow file: %w", err)
+			return nil, sum, err
 		}
-		name := filepath.Join(w.cfg.Dir, p)
-		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
-		h.Write(data)
-		srcs = append(srcs, Source{Name: name, Data: data})
+		fmt.Fprintf(h, "%s\x00%d\x00", src.Name, len(src.Data))
+		h.Write(src.Data)
+		srcs = append(srcs, src)
 	}
 	copy(sum[:], h.Sum(nil))
 	cat, err := Compile(ctx, srcs, w.cfg.Env)

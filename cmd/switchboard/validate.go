@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -143,11 +142,11 @@ func flowSources(cfg *Config, paths []string) ([]flows.Source, error) {
 			}
 			var srcs []flows.Source
 			for _, f := range files {
-				data, err := iofs.ReadFile(cfg.fsys, f)
+				src, err := flows.ReadSource(cfg.fsys, f, "(embedded) "+f)
 				if err != nil {
 					return nil, err
 				}
-				srcs = append(srcs, flows.Source{Name: "(embedded) " + f, Data: data})
+				srcs = append(srcs, src)
 			}
 			return srcs, nil
 		}
@@ -160,11 +159,11 @@ func flowSources(cfg *Config, paths []string) ([]flows.Source, error) {
 			return nil
 		}
 		seen[filepath.Clean(p)] = true
-		data, err := os.ReadFile(p)
+		src, err := flows.ReadSource(os.DirFS(filepath.Dir(p)), filepath.Base(p), p)
 		if err != nil {
-			return fmt.Errorf("read flow file: %w", err)
+			return err
 		}
-		srcs = append(srcs, flows.Source{Name: p, Data: data})
+		srcs = append(srcs, src)
 		return nil
 	}
 	for _, p := range paths {
