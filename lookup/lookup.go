@@ -7,9 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/ivr"
@@ -25,13 +29,20 @@ const (
 	DefaultMaxBody = 1 << 20
 )
 
-// Config configures a Client.
+// Config configures a Client; AllowLinkLocal is switchboard.yaml's
+// lookup section.
 type Config struct {
 	// HTTP is the client to use; nil: a client of its own. Its Timeout, if
-	// any, applies on top of each request's.
-	HTTP      *http.Client
-	MaxBody   int64  // 0: DefaultMaxBody
-	UserAgent string // "" : "switchboard-lookup"
+	// any, applies on top of each request's. A client given here dials as
+	// it likes: AllowLinkLocal is enforced by the Client's own dialer only.
+	HTTP      *http.Client `yaml:"-"`
+	MaxBody   int64        `yaml:"-"` // 0: DefaultMaxBody
+	UserAgent string       `yaml:"-"` // "" : "switchboard-lookup"
+	// AllowLinkLocal lets lookups reach link-local addresses (169.254.0.0/16,
+	// fe80::/10) and the cloud metadata services there. Off by default: a
+	// flow that reaches the metadata service can read the host's
+	// credentials, and no self-service backend lives at such an address.
+	AllowLinkLocal bool `yaml:"allow_link_local"`
 }
 
 // Client performs lookups over HTTP. It is safe for concurrent use.
@@ -47,7 +58,12 @@ var _ ivr.Lookuper = (*Client)(nil)
 func New(cfg Config) *Client {
 	c := &Client{http: cfg.HTTP, maxBody: cfg.MaxBody, agent: cfg.UserAgent}
 	if c.http == nil {
-		c.http = &http.Client{CheckRedirect: sameSchemes}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		if !cfg.AllowLinkLocal {
+			d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: refuseLinkLocal}
+			tr.DialContext = d.DialContext
+		}
+		c.http = &http.Client{Transport: tr, CheckRedirect: sameSchemes}
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxBody
@@ -208,4 +224,58 @@ func kind(v any) string {
 		return "null"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+// ErrLinkLocal is a lookup to a link-local or cloud metadata address while
+// they are not allowed (Config.AllowLinkLocal).
+var ErrLinkLocal = errors.New("link-local and cloud metadata addresses are refused (lookup.allow_link_local)")
+
+// metadataHosts are cloud metadata services' names; their addresses are
+// link-local, but a name must be refused before it is resolved too.
+var metadataHosts = map[string]bool{
+	"metadata.google.internal": true, "metadata.goog": true, "metadata": true, "instance-data": true,
+}
+
+// refuseLinkLocal is the dialer's Control: it sees the address after name
+// resolution, so a DNS name pointing at 169.254.169.254 is refused as well.
+func refuseLinkLocal(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", address, err)
+	}
+	if linkLocal(ap.Addr()) {
+		return fmt.Errorf("dial %s: %w", address, ErrLinkLocal)
+	}
+	return nil
+}
+
+func linkLocal(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() || a.IsUnspecified() ||
+		a == netip.MustParseAddr("fd00:ec2::254") // AWS's IPv6 metadata service
+}
+
+// CheckOrigin vets a lookup URL's fixed origin ("http://host:port") the way
+// the Client will: with allowLinkLocal false, a literal link-local address
+// or a metadata service's name is an error. Flow validation calls it
+// (flows.Env.CheckURL), so such a flow never goes live.
+func CheckOrigin(origin string, allowLinkLocal bool) error {
+	u, err := url.Parse(origin)
+	if err != nil {
+		return fmt.Errorf("%s: %w", origin, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%s: scheme %q is not http or https", origin, u.Scheme)
+	}
+	if allowLinkLocal {
+		return nil
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if a, err := netip.ParseAddr(host); err == nil && linkLocal(a) {
+		return fmt.Errorf("%s: %w", origin, ErrLinkLocal)
+	}
+	if metadataHosts[host] {
+		return fmt.Errorf("%s: %w", origin, ErrLinkLocal)
+	}
+	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-cc/switchboard/configs"
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/hours"
+	"github.com/switchboard-cc/switchboard/lookup"
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip"
 )
@@ -37,6 +38,7 @@ type Config struct {
 	Calendars      map[string]hours.Config `yaml:"calendars"`
 	Engine         EngineConfig            `yaml:"engine"`
 	Events         EventsConfig            `yaml:"events"`
+	Lookup         lookup.Config           `yaml:"lookup"`
 	routing.Config `yaml:",inline"`        // skills, not_ready_reasons, groups, agents
 
 	source string // the file read, or "embedded defaults"
@@ -185,5 +187,7 @@ func (c *Config) flowEnv() (flows.Env, error) {
 	if skills == nil {
 		skills = []string{}
 	}
-	return flows.Env{Calendars: cals, Groups: groups, Skills: skills, Prompts: prompts}, nil
+	allowLinkLocal := c.Lookup.AllowLinkLocal
+	checkURL := func(origin string) error { return lookup.CheckOrigin(origin, allowLinkLocal) }
+	return flows.Env{Calendars: cals, Groups: groups, Skills: skills, Prompts: prompts, CheckURL: checkURL}, nil
 }

@@ -170,7 +170,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 		Catalog:  s.catalog,
 		Events:   engineSink,
 		Router:   callbacks.router(acd), // refuses callbacks without a trunk
-		Lookuper: httpLookuper(),
+		Lookuper: httpLookuper(cfg.Lookup),
 		Prompts:  env.Prompts,
 		Logger:   log.With("component", "ivr"),
 	})

@@ -99,7 +99,7 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
-	var lk ivr.Lookuper = httpLookuper()
+	var lk ivr.Lookuper = httpLookuper(cfg.Lookup)
 	if *lookupJSON != "" {
 		lk, err = staticLookup(*lookupJSON)
 		if err != nil {

@@ -64,4 +64,4 @@ func (s staticLookupAnswer) Lookup(context.Context, ivr.LookupRequest) (map[stri
 }
 
 // httpLookuper is the real self-service lookup client.
-func httpLookuper() ivr.Lookuper { return lookup.New(lookup.Config{}) }
+func httpLookuper(cfg lookup.Config) ivr.Lookuper { return lookup.New(cfg) }
