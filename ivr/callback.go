@@ -23,8 +23,11 @@ func (r *run) callback(ctx context.Context, n *flows.Node) (*flows.Node, error) 
 			return nil, err
 		}
 		result := "error"
-		if errors.Is(err, ErrQueueClosed) {
+		switch {
+		case errors.Is(err, ErrQueueClosed):
 			result = "closed"
+		case errors.Is(err, ErrNumberRefused):
+			result = "refused"
 		}
 		r.log.Warn("callback refused", "node", n.ID, "group", cb.Group, "err", err)
 		r.emit(ctx, events.SelfServiceDone, n.ID, map[string]string{"kind": "callback", "result": result})

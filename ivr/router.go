@@ -44,6 +44,10 @@ type Ticket interface {
 // ErrQueueClosed means the skill group is closed or has nobody logged in.
 var ErrQueueClosed = errors.New("queue closed")
 
+// ErrNumberRefused means a callback number may not be dialled (outside the
+// trunk's dial plan); the callback node logs result=refused.
+var ErrNumberRefused = errors.New("callback number refused")
+
 // NoAgents is the Router used when no ACD is configured: every queue is
 // closed, so queue nodes take on_closed.
 type NoAgents struct{}

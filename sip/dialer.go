@@ -53,7 +53,16 @@ type TrunkConfig struct {
 	// Connecting is the prompt file (in the prompt store) the customer hears
 	// when they answer, before the agent's phone rings.
 	Connecting string `yaml:"connecting"`
+	// Allow and Deny are the dial plan (DialPlan): a callback number must
+	// match an Allow pattern and no Deny pattern, or it is refused when the
+	// caller asks and again before it is dialled. Empty Allow:
+	// DefaultTrunkAllow, national numbers only.
+	Allow []string `yaml:"allow"`
+	Deny  []string `yaml:"deny"`
 }
+
+// DialPlan compiles Allow and Deny.
+func (t TrunkConfig) DialPlan() (*DialPlan, error) { return NewDialPlan(t.Allow, t.Deny) }
 
 // Enabled reports whether a trunk is configured.
 func (t TrunkConfig) Enabled() bool { return t.URI != "" }
@@ -65,6 +74,9 @@ func (t TrunkConfig) withDefaults() (TrunkConfig, error) {
 	var u sip.Uri
 	if err := sip.ParseUri(strings.ReplaceAll(t.URI, "{number}", "1"), &u); err != nil {
 		return t, fmt.Errorf("sip: trunk uri %q: %w", t.URI, err)
+	}
+	if _, err := t.DialPlan(); err != nil {
+		return t, err
 	}
 	if t.From != "" && !dialable(t.From) {
 		return t, fmt.Errorf("sip: trunk from %q: digits and a leading + only", t.From)
@@ -125,6 +137,7 @@ func (e *DialError) Error() string {
 type Dialer struct {
 	srv      *Server
 	cfg      TrunkConfig
+	plan     *DialPlan
 	log      *slog.Logger
 	requeue  func(ctx context.Context, req routing.Request, number string) error
 	ready    chan struct{}
@@ -152,11 +165,15 @@ func NewDialer(srv *Server, cfg TrunkConfig, deps DialerDeps) (*Dialer, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan, err := cfg.DialPlan()
+	if err != nil {
+		return nil, err
+	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Dialer{srv: srv, cfg: cfg, log: log, requeue: deps.Requeue, ready: make(chan struct{}),
+	return &Dialer{srv: srv, cfg: cfg, plan: plan, log: log, requeue: deps.Requeue, ready: make(chan struct{}),
 		calls: map[*Outbound]struct{}{}, active: map[string]bool{}, attempts: map[string]int{}}, nil
 }
 
@@ -296,6 +313,12 @@ func (d *Dialer) Dial(ctx context.Context, callID, number string, ring time.Dura
 	case <-d.ready:
 	default:
 		return nil, errors.New("sip: trunk not ready")
+	}
+	// Checked when the caller asked too; again here, so nothing that
+	// reaches the dialer by another path (a requeue, a restored callback)
+	// dials outside the plan.
+	if err := d.plan.Check(number); err != nil {
+		return nil, err
 	}
 	target, err := d.cfg.target(number)
 	if err != nil {

@@ -39,12 +39,32 @@ func (c *callbackDialing) due(d routing.CallbackDue) {
 	d.Ticket.Abandon()
 }
 
-// router is what the engine hands callback requests to.
+// router is what the engine hands callback requests to. With a trunk, a
+// number outside its dial plan is refused when the caller asks, so the
+// flow can say so (on_fail) instead of promising a call.
 func (c *callbackDialing) router(acd *routing.ACD) ivr.Router {
-	if c.trunk.Enabled() {
-		return acdRouter{acd}
+	if !c.trunk.Enabled() {
+		return noCallbacks{acdRouter{acd}}
 	}
-	return noCallbacks{acdRouter{acd}}
+	plan, err := c.trunk.DialPlan()
+	if err != nil { // sip.Config.Validate refused the config already
+		c.log.Error("trunk dial plan; refusing every callback", "err", err)
+		return noCallbacks{acdRouter{acd}}
+	}
+	return dialPlanRouter{acdRouter{acd}, plan}
+}
+
+// dialPlanRouter refuses callback numbers the trunk may not dial.
+type dialPlanRouter struct {
+	ivr.Router
+	plan *sip.DialPlan
+}
+
+func (r dialPlanRouter) RequestCallback(ctx context.Context, req routing.Request, number string) error {
+	if err := r.plan.Check(number); err != nil {
+		return fmt.Errorf("callback for call %s: %w: %w", req.CallID, ivr.ErrNumberRefused, err)
+	}
+	return r.Router.RequestCallback(ctx, req, number)
 }
 
 // attach builds the dialer on the SIP server once it exists; nil without

@@ -75,3 +75,30 @@ func TestCallbackDialingTransfersPassThrough(t *testing.T) {
 		t.Errorf("transfer: %v, rules asked %v", err, called)
 	}
 }
+
+// Toll fraud: an anonymous caller's From (or digits) chooses the callback
+// number, so with a trunk the dial plan is checked when the caller asks:
+// international numbers are refused by default, and the flow hears why.
+func TestCallbackDialPlanRefusesWhenAsked(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	for _, tc := range []struct {
+		trunk   sip.TrunkConfig
+		number  string
+		refused bool
+	}{
+		{sip.TrunkConfig{URI: "sip:{number}@127.0.0.1:5070"}, "+88213000999", true},
+		{sip.TrunkConfig{URI: "sip:{number}@127.0.0.1:5070"}, "0090012345678", true},
+		{sip.TrunkConfig{URI: "sip:{number}@127.0.0.1:5070"}, "13800138000", false},
+		{sip.TrunkConfig{URI: "sip:{number}@127.0.0.1:5070", Allow: []string{"_+882."}}, "+88213000999", false},
+	} {
+		c := newCallbackDialing(tc.trunk, log)
+		acd := callbackACD(t, nil)
+		err := c.router(acd).RequestCallback(context.Background(), routing.Request{CallID: "c1", Group: "billing"}, tc.number)
+		if got := errors.Is(err, ivr.ErrNumberRefused); got != tc.refused {
+			t.Errorf("allow %v: RequestCallback(%s) = %v; want refused=%v", tc.trunk.Allow, tc.number, err, tc.refused)
+		}
+		if g, _ := acd.Group("billing"); tc.refused && g.Waiting != 0 {
+			t.Errorf("a refused callback to %s waits in line", tc.number)
+		}
+	}
+}
