@@ -59,8 +59,18 @@ func heatingHotline(t testing.TB) *flows.Flow {
 	b.Node("voicemail", "thanks_message", &flows.RecordSpec{Prompts: P("leave_message"), Beep: true,
 		Max: 120 * time.Second, Silence: 8 * time.Second, Terminator: "#"})
 	b.Node("thanks_message", "goodbye", &flows.PlaySpec{Prompts: P("message_saved"), Barge: true})
-	b.Node("callback", "goodbye", &flows.CallbackSpec{Number: T("{{caller}}"), Group: "billing", Prompts: P("callback_confirmed"),
-		OnFail: b.Ref("status_unavailable")})
+	b.Node("callback", "", &flows.SwitchSpec{Value: T("{{caller}}"),
+		Cases:   []flows.SwitchCase{{Value: "", Target: b.Ref("callback_enter")}, {Value: "anonymous", Target: b.Ref("callback_enter")}},
+		Default: b.Ref("callback_use_caller")})
+	b.Node("callback_use_caller", "callback_confirm", &flows.SetSpec{Vars: []flows.Assignment{{Var: "callback_number", Value: T("{{caller}}")}}})
+	b.Node("callback_enter", "callback_confirm", &flows.InputSpec{Prompts: P("callback_enter_number"), Var: "callback_number",
+		Min: 5, Max: 15, Terminator: "#", Retries: 2, OnFail: b.Ref("voicemail")})
+	b.Node("callback_confirm", "", &flows.MenuSpec{Prompts: P("callback_number_is", "digits:{{callback_number}}", "callback_confirm_menu"),
+		Options: map[string]*flows.Node{"1": b.Ref("callback_request"), "2": b.Ref("callback_enter")},
+		Timeout: 5 * time.Second, Retries: 2, Invalid: P("invalid_option"), OnFail: b.Ref("voicemail")})
+	b.Node("callback_request", "goodbye", &flows.CallbackSpec{Number: T("{{callback_number}}"), Group: "billing", Prompts: P("callback_confirmed"),
+		OnFail: b.Ref("callback_refused")})
+	b.Node("callback_refused", "voicemail", &flows.PlaySpec{Prompts: P("callback_refused"), Barge: true})
 	b.Node("goodbye", "end", &flows.PlaySpec{Prompts: P("goodbye"), Barge: true})
 	b.Node("end", "", &flows.HangupSpec{})
 	return b.Flow()
@@ -108,7 +118,7 @@ func runHeatingGolden(t *testing.T, catalog *flows.Catalog) {
 			groups: map[string]Queue{"billing": {Position: 2, EstimatedWait: 3 * time.Minute,
 				Offers: []ScheduledOffer{{After: 75 * time.Second, Agents: []string{"a7"}, Ring: 15 * time.Second}}}},
 			agents: map[string]Agent{"a7": {AnswerAfter: 4 * time.Second, Talk: 3 * time.Minute}}}},
-		{"billing-no-agents-callback", "1,1,12345678#,3", world{groups: map[string]Queue{}}},
+		{"billing-no-agents-callback", "1,1,12345678#,3,1", world{groups: map[string]Queue{}}},
 		{"holiday-no-choice-voicemail", ",,,,,,", world{at: holiday}},
 		{"hangup-in-main-menu", "2,h", world{}},
 	}

@@ -3,6 +3,9 @@
 # scripts/prompts.tsv with espeak-ng, plus digits, numbers 0-99, a beep and
 # music on hold. The WAVs are committed so `serve` needs nothing at run time;
 # run this only after editing prompts.tsv. Needs espeak-ng and sox.
+# With names as arguments (scripts/gen-prompts.sh callback_refused ...) only
+# those prompts of prompts.tsv are written, in both languages, and nothing
+# else is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=configs/prompts
@@ -14,6 +17,22 @@ say() { # lang text file
   espeak-ng -v "$voice" -s "$speed" -w "$tmp/raw.wav" "$2"
   sox -q "$tmp/raw.wav" -r 8000 -c 1 -b 16 -e signed-integer "$3" norm -3
 }
+
+if [ $# -gt 0 ]; then
+  for lang in en zh; do
+    while IFS=$'\t' read -r name en zh; do
+      [[ -z "$name" || "$name" == \#* ]] && continue
+      for want in "$@"; do
+        if [ "$name" = "$want" ]; then
+          text=$en; [ "$lang" = zh ] && text=$zh
+          say "$lang" "$text" "$out/$lang/$name.wav"
+        fi
+      done
+    done < scripts/prompts.tsv
+  done
+  echo "prompts $* written to $out"
+  exit 0
+fi
 
 en_digits=(zero one two three four five six seven eight nine)
 zh_digits=(零 一 二 三 四 五 六 七 八 九)

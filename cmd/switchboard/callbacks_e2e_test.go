@@ -112,8 +112,9 @@ func TestServeCallbackDialledOnTrunk(t *testing.T) {
 	}
 	defer call.Close()
 	// English, billing, the account; billing is closed (nobody logged in),
-	// so the after-hours menu: 3 for a callback.
-	if err := call.SendDigits(ctx, "2112345678#3"); err != nil {
+	// so the after-hours menu: 3 for a callback, 1 to confirm the number
+	// the call shows.
+	if err := call.SendDigits(ctx, "2112345678#31"); err != nil {
 		t.Fatal(err)
 	}
 	req := waitMatch(t, data, "callback.requested", 30*time.Second, func(e events.Event) bool { return e.Type == events.CallbackRequested })
