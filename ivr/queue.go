@@ -66,9 +66,13 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 			return nil, r.finish(Completed, ReasonQueueTimeout)
 		}
 
-		leg, err := r.call.Connect(ctx, offer)
+		leg, err := r.ring(ctx, offer)
 		var missed *ConnectError
 		switch {
+		case err != nil && withdrawn(offer) && ctx.Err() == nil && !r.callerGone(ctx, err):
+			// The ACD took the offer back (the agent logged out while
+			// ringing): the call is back at its place; nothing to report.
+			continue
 		case errors.As(err, &missed):
 			ticket.Missed(offer, missed.Misses)
 			continue
@@ -125,6 +129,37 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 			return nil, &ending{Outcome{Result: Completed, Reason: ReasonAgentHangup, By: by, Cause: "normal"}}
 		}
 		return n.Next, nil
+	}
+}
+
+// ring connects the call to the offer's agents, and stops ringing the moment
+// the ACD withdraws the offer.
+func (r *run) ring(ctx context.Context, offer routing.Offer) (Leg, error) {
+	if offer.Withdrawn == nil {
+		return r.call.Connect(ctx, offer)
+	}
+	ringCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-offer.Withdrawn:
+			stop()
+		case <-ringCtx.Done():
+		}
+	}()
+	return r.call.Connect(ringCtx, offer)
+}
+
+// withdrawn reports whether the ACD took offer back.
+func withdrawn(offer routing.Offer) bool {
+	if offer.Withdrawn == nil {
+		return false
+	}
+	select {
+	case <-offer.Withdrawn:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -29,9 +29,12 @@ func (a *ACD) Login(ctx context.Context, id, by string) error {
 	return nil
 }
 
-// Logout logs an agent out with a recorded reason. During a call (ringing,
-// talking or wrapping up) it takes effect when the agent is idle again;
-// until then the agent snapshot shows LogoutPending.
+// Logout logs an agent out with a recorded reason, at once when idle or
+// ringing. A ringing offer is withdrawn (Offer.Withdrawn is closed, so the
+// transport stops ringing): the call goes back to its own place in line and
+// is offered to the next agent at once. During a conversation or wrap-up
+// the logout takes effect when the agent is idle again; until then the
+// agent snapshot shows LogoutPending.
 func (a *ACD) Logout(ctx context.Context, id, by, reason string) error {
 	a.lock()
 	defer a.unlock()
@@ -42,6 +45,10 @@ func (a *ACD) Logout(ctx context.Context, id, by, reason string) error {
 	if ag.presence == LoggedOut {
 		return fmt.Errorf("logout agent %s: not logged in: %w", id, ErrInvalidTransition)
 	}
+	if ag.activity == Reserved {
+		a.withdraw(ctx, ag, by, reason)
+		return nil
+	}
 	if ag.activity != Idle {
 		ag.logoutPending, ag.logoutBy, ag.logoutWhy = true, by, reason
 		a.touchAgent(ag)
@@ -49,6 +56,42 @@ func (a *ACD) Logout(ctx context.Context, id, by, reason string) error {
 	}
 	a.logout(ctx, ag, by, reason)
 	return nil
+}
+
+// withdraw takes back the offer ringing ag, who logs out: nobody is charged
+// a miss, the call goes back to its place (or leaves if its max wait passed
+// while it rang), and the other agents of a ring_all offer are free again.
+// The logout is recorded now, when it was asked, before the call's next
+// offer.
+func (a *ACD) withdraw(ctx context.Context, ag *agent, by, reason string) {
+	off := ag.offer
+	t := off.t
+	a.endOffer(t)
+	close(off.withdrawn)
+	a.log.Info("offer withdrawn: the agent logged out while it rang", "call_id", t.req.CallID, "offer", off.pub.ID, "agent", ag.id)
+	var others []*agent
+	for _, o := range off.agents {
+		a.set(o, o.presence, o.reason, Idle)
+		if o != ag {
+			others = append(others, o)
+		}
+	}
+	a.logout(ctx, ag, by, reason)
+	for _, o := range others {
+		a.logoutIfPending(ctx, o)
+	}
+	if t.timedOut {
+		a.leave(ctx, t, TimedOut)
+	} else {
+		a.enterLines(t) // same keys: the same place as before
+		a.touchGroup(t.group)
+		if !t.req.Callback && t.unstaffed() {
+			a.leaveLines(t)
+			a.leave(ctx, t, Closed) // as leaveEmpty does for the calls in line
+		}
+	}
+	a.settle(ctx, others...)
+	a.matchCall(ctx, t)
 }
 
 // Ready makes a logged-in agent available for calls (after wrap-up if they

@@ -14,7 +14,10 @@
 // one place (ACD.set), which also keeps the routing indexes in step, so the
 // two can never drift apart. An agent is offered a call only when ready,
 // idle and not resting after a missed offer. Login starts not_ready(login);
-// a logout or not-ready asked during a call takes effect after wrap-up.
+// a logout asked while an offer rings withdraws the offer (Offer.Withdrawn
+// is closed; the call goes back to its place) and applies at once; a
+// logout or not-ready asked during a conversation takes effect after
+// wrap-up.
 // Every presence change is an agent.state event with state, reason and by.
 //
 // # The queue node's contract

@@ -123,7 +123,7 @@ func (t *Ticket) pickLine() *entry {
 // ring_all.
 func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	t, p, g := e.t, e.pool, e.group
-	off := &offer{t: t, group: g, pool: p, at: a.now}
+	off := &offer{t: t, group: g, pool: p, at: a.now, withdrawn: make(chan struct{})}
 	switch {
 	case only != nil:
 		off.one[0] = only
@@ -144,7 +144,7 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	}
 	a.leaveLines(t)
 	t.offerCount++
-	off.pub = Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout}
+	off.pub = Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout, Withdrawn: off.withdrawn}
 	p.rrSeq++
 	for i, ag := range agents {
 		eps[i] = ag.endpoint()

@@ -61,6 +61,8 @@ type offer struct {
 	agents  []*agent
 	at      time.Time
 	expires deadline
+	// withdrawn is closed when the offer is taken back (Offer.Withdrawn).
+	withdrawn chan struct{}
 	// Inline storage for the common one-agent offer.
 	one   [1]*agent
 	oneEP [1]Endpoint

@@ -32,6 +32,11 @@ type Offer struct {
 	Group       string
 	Agents      []Endpoint
 	RingTimeout time.Duration
+	// Withdrawn is closed when the ACD takes the offer back before anyone
+	// reported on it (a rung agent logged out): the transport stops
+	// ringing at once and reports nothing; the call is back at its place
+	// and its next offer comes on Offers. Nil for an offer never withdrawn.
+	Withdrawn <-chan struct{}
 }
 
 // ExitReason says why a call left a queue. Every call that enters a queue

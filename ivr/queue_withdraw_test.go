@@ -1,0 +1,75 @@
+package ivr_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/flows"
+	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/ivr"
+	. "github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/routing"
+)
+
+// With the real ACD: an agent who logs out while their phone rings stops
+// ringing at once (the queue node cancels the transport's ring when the
+// ACD withdraws the offer), and the next agent gets the call then — not
+// after the 28 s ring timeout.
+func TestQueueOfferWithdrawnAtLogout(t *testing.T) {
+	clk := clock.NewVirtual(mondayMorning)
+	rec := &Recorder{}
+	acd, err := routing.New(routing.Config{
+		Groups: map[string]routing.GroupConfig{"billing": {RingTimeout: routing.Duration(28 * time.Second)}},
+		Agents: []routing.AgentConfig{
+			{ID: "a1", Endpoint: "fake:a1", State: "ready"},
+			{ID: "a2", Endpoint: "fake:a2", State: "ready"},
+		},
+	}, routing.Options{Clock: clk, Events: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewFlow("test", "en", "100")
+	queueFlow(flows.Announce{})(b)
+	eng, err := ivr.New(ivr.Config{}, ivr.Deps{
+		Catalog: func() *flows.Catalog { return Catalog(b.Flow()) },
+		Clock:   clk, Events: rec, Router: acdRouter{acd},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := NewCall(Config{ID: "c1", From: "5551234", To: "100", Clock: clk, Agents: map[string]Agent{
+		"a1": {Behavior: NoAnswer},
+		"a2": {AnswerAfter: 2 * time.Second, Talk: 10 * time.Second},
+	}})
+	start := clk.Now()
+	clk.AfterFunc(3*time.Second, func() {
+		if err := acd.Logout(context.Background(), "a1", "supervisor:mei", "end_of_shift"); err != nil {
+			t.Errorf("Logout: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go clk.AutoAdvance(ctx, quietTime)
+	out := eng.Run(ctx, call)
+	if out.Result != ivr.Completed || out.LastNode != "bye" {
+		t.Fatalf("outcome %+v; want completed at bye\ntrace:\n  %s", out, strings.Join(call.TraceLines(), "\n  "))
+	}
+	var connected *events.Event
+	for _, e := range rec.Events() {
+		switch {
+		case e.Type == events.QueueConnect:
+			connected = &e
+		case e.Type == events.AgentNoAnswer:
+			t.Errorf("agent.noanswer %+v: a logout is not a missed call", e)
+		}
+	}
+	if connected == nil || connected.Agent != "a2" {
+		t.Fatalf("queue.connect %+v; want a2", connected)
+	}
+	if at := connected.Time.Sub(start); at != 5*time.Second {
+		t.Errorf("a2 answered at +%v; want +5s (withdrawn at +3s, 2 s to answer), not after the 28 s ring", at)
+	}
+}
