@@ -57,11 +57,12 @@ type nonceSource struct {
 	ttl time.Duration
 
 	mu   sync.Mutex
-	seen map[string]nonceUse // nonce -> highest nc accepted
+	seen map[string]nonceUse // nonce -> highest nc accepted, or used without qop
 }
 
 type nonceUse struct {
 	nc     int
+	once   bool // used without qop: never again
 	issued time.Time
 }
 
@@ -101,9 +102,10 @@ func (n *nonceSource) check(nonce string) (time.Time, error) {
 	return time.Unix(0, int64(binary.BigEndian.Uint64(raw[:8]))), nil
 }
 
-// use records nonce-count nc for nonce and reports whether it is fresh
-// (strictly greater than any count accepted before for that nonce).
-func (n *nonceSource) use(nonce string, nc int, issued, now time.Time) bool {
+// use records a use of nonce and reports whether it is fresh. Without qop
+// (nc is absent) a nonce may be used once; with qop=auth nc must be at
+// least 1 and strictly greater than any count accepted before for nonce.
+func (n *nonceSource) use(nonce, qop string, nc int, issued, now time.Time) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for k, u := range n.seen { // prune: the map holds only live nonces
@@ -111,10 +113,14 @@ func (n *nonceSource) use(nonce string, nc int, issued, now time.Time) bool {
 			delete(n.seen, k)
 		}
 	}
-	if u, ok := n.seen[nonce]; ok && nc <= u.nc {
+	if qop != "" && nc < 1 {
 		return false
 	}
-	n.seen[nonce] = nonceUse{nc: nc, issued: issued}
+	u, ok := n.seen[nonce]
+	if ok && (u.once || qop == "" || nc <= u.nc) {
+		return false
+	}
+	n.seen[nonce] = nonceUse{nc: nc, once: qop == "", issued: issued}
 	return true
 }
 

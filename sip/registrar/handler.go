@@ -34,12 +34,15 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request) *sip.R
 	if r.guard != nil && r.guard.banned(src, r.clk.Now()) {
 		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
 	}
+	// An agent whose password is being guessed from many addresses is
+	// refused everywhere except where its phone is already bound, so the
+	// real phone keeps refreshing through the attack.
+	if r.guard != nil && r.guard.userBanned(agentID, r.clk.Now()) && !r.boundFrom(agentID, src) {
+		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
+	}
 
 	switch fail := r.authenticate(req, agentID); fail {
 	case authOK:
-		if r.guard != nil {
-			r.guard.succeed(src)
-		}
 	case authMissing, authBadNonce:
 		return r.challenge(req, false)
 	case authStale:
@@ -51,8 +54,15 @@ func (r *Registrar) handleRegister(ctx context.Context, req *sip.Request) *sip.R
 		// No detail in the response or the log line beyond the agent: a
 		// prober learns nothing about which part was wrong.
 		log.Warn("register refused: bad credentials")
-		if r.guard != nil && r.guard.fail(src, r.clk.Now()) {
-			log.Warn("register: source locked out after repeated failures", "ip", src, "for", r.cfg.Lockout)
+		if r.guard != nil {
+			_, known := r.cfg.Passwords[agentID]
+			sourceBan, userBan := r.guard.fail(src, agentID, known, r.clk.Now())
+			if sourceBan {
+				log.Warn("register: source locked out after repeated failures", "ip", src, "for", r.cfg.Lockout)
+			}
+			if userBan {
+				log.Warn("register: agent's credentials locked out after repeated failures", "for", r.cfg.Lockout)
+			}
 		}
 		return sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil)
 	}
@@ -118,8 +128,12 @@ func (r *Registrar) authenticate(req *sip.Request, agentID string) authFailure {
 	if now.Sub(issued) > r.cfg.NonceTTL {
 		return authStale // right password, old nonce: RFC 7616 §3.3 stale=true
 	}
-	if cred.QOP == "auth" && !r.nonces.use(cred.Nonce, cred.Nc, issued, now) {
-		return authBadNonce // replayed nonce-count
+	// A replayed header is refused (RFC 7616 §3.4.5 lets the server choose
+	// how strict): without qop a nonce works once, with qop=auth each use
+	// needs a higher nonce-count. Only checked after the response matched,
+	// so only an authenticated phone can add to the record of used nonces.
+	if !r.nonces.use(cred.Nonce, cred.QOP, cred.Nc, issued, now) {
+		return authBadNonce
 	}
 	return authOK
 }
@@ -297,6 +311,20 @@ func (r *Registrar) bindingsResponse(req *sip.Request, agentID string) *sip.Resp
 	r.mu.Unlock()
 	res.AppendHeader(sip.NewHeader("Date", now.UTC().Format(time.RFC1123)))
 	return res
+}
+
+// boundFrom reports whether agentID has a live binding registered from ip.
+func (r *Registrar) boundFrom(agentID string, ip netip.Addr) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.clk.Now()
+	for _, b := range r.bindings[agentID] {
+		ap, err := netip.ParseAddrPort(b.Source)
+		if err == nil && ap.Addr().Unmap() == ip && !b.lapsed && now.Before(b.Expires) {
+			return true
+		}
+	}
+	return false
 }
 
 // sourceIP is the address the REGISTER came from (not what its headers

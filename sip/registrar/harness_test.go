@@ -105,7 +105,11 @@ type phone struct {
 	cseq    uint32
 }
 
-func newPhone(t *testing.T) *phone {
+func newPhone(t *testing.T) *phone { t.Helper(); return newPhoneAt(t, "127.0.0.1") }
+
+// newPhoneAt is a phone on its own loopback address (127.0.0.0/8), so tests
+// can stand for several source IPs.
+func newPhoneAt(t *testing.T, ip string) *phone {
 	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
@@ -118,7 +122,7 @@ func newPhone(t *testing.T) *phone {
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 	})
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	pc, err := net.ListenPacket("udp4", ip+":0")
 	if err != nil {
 		t.Fatal(err)
 	}
