@@ -63,7 +63,9 @@ type Config struct {
 	QualifyTimeout  time.Duration `yaml:"qualify_timeout"`
 	LapseGrace      time.Duration `yaml:"lapse_grace"`
 	// MaxFailures failed digest checks from one IP within FailureWindow
-	// lock that IP out for Lockout (0: the defaults; -1 MaxFailures: never).
+	// lock that IP out for Lockout; as many for one agent lock that agent's
+	// credentials out, except from addresses it is bound at (lockout.go).
+	// 0: the defaults; -1 MaxFailures: never.
 	MaxFailures   int           `yaml:"max_failures"`
 	FailureWindow time.Duration `yaml:"failure_window"`
 	Lockout       time.Duration `yaml:"lockout"`
