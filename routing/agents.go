@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -83,12 +84,7 @@ func (a *ACD) withdraw(ctx context.Context, ag *agent, by, reason string) {
 	if t.timedOut {
 		a.leave(ctx, t, TimedOut)
 	} else {
-		a.enterLines(t) // same keys: the same place as before
-		a.touchGroup(t.group)
-		if !t.req.Callback && t.unstaffed() {
-			a.leaveLines(t)
-			a.leave(ctx, t, Closed) // as leaveEmpty does for the calls in line
-		}
+		a.backInLine(ctx, t)
 	}
 	a.settle(ctx, others...)
 	a.matchCall(ctx, t)
@@ -338,23 +334,33 @@ func (a *ACD) logout(ctx context.Context, ag *agent, by, reason string) {
 	a.leaveEmpty(ctx, ag.memberships)
 }
 
-// leaveEmpty lets the calls waiting in pools that no longer have anyone
-// logged in leave with Closed (the queue node's on_closed), rather than
-// wait out max_wait for nobody — unless another of their lines (an
-// overflow group) still has agents. Callbacks stay: they wait for the next
+// leaveEmpty lets the calls waiting for nobody leave with Closed (the
+// queue node's on_closed), rather than wait out max_wait: once a pool has
+// nobody logged in, every waiting call none of whose lines has an agent
+// logged in, now or after a later overflow step (an overflow group, a
+// widened requirement), leaves. Callbacks stay: they wait for the next
 // shift.
 func (a *ACD) leaveEmpty(ctx context.Context, ms []*membership) {
-	var out []*Ticket
+	emptied := false
 	for _, m := range ms {
-		if m.pool.loggedIn > 0 {
-			continue
-		}
-		for _, e := range m.pool.calls {
-			if t := e.t; !t.req.Callback && !slices.Contains(out, t) && t.unstaffed() {
-				out = append(out, t)
-			}
+		if m.pool.loggedIn == 0 {
+			emptied = true
+			break
 		}
 	}
+	if !emptied {
+		return
+	}
+	// A call may wait in a staffed-later line other than the emptied
+	// pools (its later step needed the agent who left), so look at every
+	// waiting call; a logout that empties a pool is rare.
+	var out []*Ticket
+	for _, t := range a.tickets {
+		if t.state == waiting && !t.req.Callback && t.unstaffed() {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(x, y *Ticket) int { return cmp.Compare(x.seq, y.seq) })
 	for _, t := range out {
 		a.leaveLines(t)
 		a.leave(ctx, t, Closed)

@@ -204,6 +204,9 @@ func checkState(a *ACD) error {
 					return fmt.Errorf("waiting call %s missing from a line", id)
 				}
 			}
+			if !t.req.Callback && !someoneCouldTake(a, t) {
+				return fmt.Errorf("call %s waits though nobody logged in could take it at any overflow step", id)
+			}
 		default:
 			return fmt.Errorf("ticket %s in state %d still registered", id, t.state)
 		}
@@ -260,6 +263,55 @@ func checkState(a *ACD) error {
 		}
 	}
 	return nil
+}
+
+// someoneCouldTake is the model of "nobody who could take the call",
+// counted over the roster rather than the pools: an agent logged in who
+// meets the call's requirement after all its steps (the group's and its
+// own), or serves a group its last step adds.
+func someoneCouldTake(a *ACD, t *Ticket) bool {
+	g := t.group
+	skills := cloneSkills(g.skills)
+	var others []*group
+	if n := len(g.steps); n > 0 {
+		skills, others = g.steps[n-1].skills, g.steps[n-1].groups
+	}
+	extra := cloneSkills(t.req.Skills)
+	for _, st := range t.req.Overflow {
+		for s, l := range st.Skills {
+			if l == 0 {
+				delete(extra, s)
+			} else {
+				extra[s] = l
+			}
+		}
+	}
+	for s, l := range extra {
+		skills = cloneSkills(skills)
+		skills[s] = max(skills[s], l)
+	}
+	meets := func(ag *agent, req map[string]int) bool {
+		for s, l := range req {
+			if ag.skills[s] < l {
+				return false
+			}
+		}
+		return true
+	}
+	for _, ag := range a.agents {
+		if ag.presence == LoggedOut {
+			continue
+		}
+		if meets(ag, skills) {
+			return true
+		}
+		for _, o := range others {
+			if meets(ag, o.skills) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var (
@@ -325,9 +377,12 @@ func runSequence(t *testing.T, seed uint64, steps int) bool {
 			req := Request{CallID: fmt.Sprintf("c%d", next), Group: groups[r.IntN(len(groups))], Priority: r.IntN(3)}
 			if r.IntN(6) == 0 {
 				req.Skills = map[string]int{"c": 1 + r.IntN(3)}
+				if r.IntN(2) == 0 { // the queue node's own overflow: widen c, or drop it
+					req.Overflow = []SkillStep{{After: time.Duration(5+r.IntN(30)) * time.Second, Skills: map[string]int{"c": r.IntN(req.Skills["c"])}}}
+				}
 			}
 			tk, err := acd.Enqueue(ctx, req)
-			did = fmt.Sprintf("enqueue %s to %s prio %d skills %v: %v", req.CallID, req.Group, req.Priority, req.Skills, err)
+			did = fmt.Sprintf("enqueue %s to %s prio %d skills %v steps %v: %v", req.CallID, req.Group, req.Priority, req.Skills, req.Overflow, err)
 			if err == nil {
 				calls = append(calls, &call{tk: tk})
 			} else if !errors.Is(err, ErrClosed) {

@@ -25,8 +25,10 @@ type Ticket struct {
 	enqueuedAt time.Time // place in line
 	entered    time.Time // when this ticket joined; max wait and overflow count from here
 	state      ticketState
-	step       int      // overflow steps applied
-	entries    []*entry // the lines the call waits in: its own pool first, then overflow groups'
+	step       int            // group overflow steps applied
+	nodeStep   int            // the request's own overflow steps applied
+	skills     map[string]int // the request's extra skills at nodeStep
+	entries    []*entry       // the lines the call waits in: its own pool first, then overflow groups'
 	offer      *offer
 	agent      *agent
 	exit       ExitReason
@@ -111,16 +113,17 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 			return nil, fmt.Errorf("enqueue call %s: skill %s level %d out of range 0..%d", req.CallID, s, l, MaxLevel)
 		}
 	}
-	own := g.base
-	if len(req.Skills) > 0 {
-		own = a.poolFor(mergeSkills(g.skills, req.Skills), g.strategy)
+	if err := checkSkillSteps(req.Skills, req.Overflow); err != nil {
+		return nil, fmt.Errorf("enqueue call %s: %w", req.CallID, err)
 	}
 	if !req.Callback {
 		reason := ""
 		switch {
 		case g.calendar != nil && !g.calendar.Status(a.now).Open:
 			reason = "calendar"
-		case own.loggedIn == 0:
+		case !a.staffedEventually(g, req.Skills, req.Overflow):
+			// Nobody logged in could take the call now or after any
+			// later overflow step (the group's or the request's).
 			reason = "no_agents"
 		}
 		if reason != "" {
@@ -141,6 +144,7 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 		entered:    a.now,
 		offers:     make(chan Offer, 1),
 		exited:     make(chan struct{}),
+		skills:     req.Skills,
 	}
 	t.maxWait = deadline{kind: dueMaxWait, t: t}
 	t.nextStep = deadline{kind: dueStep, t: t}
@@ -177,84 +181,6 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 	a.touchGroup(g)
 	a.matchCall(ctx, t)
 	return t, nil
-}
-
-// entriesFor computes the lines t waits in at its current overflow step,
-// reusing entries of old for pools it stays in.
-func (a *ACD) entriesFor(t *Ticket, old []*entry) []*entry {
-	g := t.group
-	skills := g.skills
-	var others []*group
-	if t.step > 0 {
-		st := g.steps[t.step-1]
-		skills, others = st.skills, st.groups
-	}
-	var out []*entry
-	if len(others) == 0 && old == nil {
-		out = t.entryArray[:0]
-	} else {
-		out = make([]*entry, 0, 1+len(others))
-	}
-	add := func(p *pool, via *group) {
-		for _, e := range out {
-			if e.pool == p {
-				return
-			}
-		}
-		for _, e := range old {
-			if e.pool == p {
-				e.group = via
-				out = append(out, e)
-				return
-			}
-		}
-		if old == nil && len(out) == 0 {
-			t.ownEntry = entry{t: t, pool: p, group: via, index: -1}
-			out = append(out, &t.ownEntry)
-			return
-		}
-		out = append(out, &entry{t: t, pool: p, group: via, index: -1})
-	}
-	if len(t.req.Skills) == 0 {
-		add(g.own[t.step], g)
-	} else {
-		add(a.poolFor(mergeSkills(skills, t.req.Skills), g.strategy), g)
-	}
-	for _, o := range others {
-		add(o.base, o)
-	}
-	return out
-}
-
-func (a *ACD) scheduleStep(t *Ticket) {
-	if t.step >= len(t.group.steps) {
-		return
-	}
-	at := t.entered.Add(t.group.steps[t.step].after)
-	a.schedule(&t.nextStep, at)
-}
-
-// overflowStep widens the call's requirement by the group's next step.
-func (a *ACD) overflowStep(t *Ticket) {
-	ctx := context.Background()
-	if t.state != waiting && t.state != offered {
-		return
-	}
-	t.step++
-	inLine := t.state == waiting
-	if inLine {
-		a.leaveLines(t)
-	}
-	t.entries = a.entriesFor(t, t.entries)
-	st := t.group.steps[t.step-1]
-	t.group.stats.overflowed++
-	a.emit(ctx, events.Event{CallID: t.req.CallID, Type: events.QueueOverflow, Queue: t.group.name,
-		Data: map[string]string{"step": strconv.Itoa(t.step), "to": joinComma(st.added)}})
-	a.scheduleStep(t)
-	if inLine {
-		a.enterLines(t)
-		a.matchCall(ctx, t)
-	}
 }
 
 func joinComma(s []string) string {
@@ -303,14 +229,19 @@ func (a *ACD) leaveLines(t *Ticket) {
 	}
 }
 
-// unstaffed reports whether no line of t has an agent logged in.
+// unstaffed reports whether no line of t has an agent logged in, now or
+// after t's later overflow steps.
 func (t *Ticket) unstaffed() bool {
 	for _, e := range t.entries {
 		if e.pool.loggedIn > 0 {
 			return false
 		}
 	}
-	return true
+	steps := t.req.Overflow[t.nodeStep:]
+	if t.step == len(t.group.steps) && len(steps) == 0 {
+		return true // no later step
+	}
+	return !t.acd.staffedEventually(t.group, t.skills, steps)
 }
 
 // leave ends t's time in the queue without an agent.
@@ -509,12 +440,24 @@ func (a *ACD) missed(ctx context.Context, t *Ticket, misses map[string]string) {
 		a.settle(ctx, off.agents...)
 		return
 	}
-	a.enterLines(t) // same keys: the same place as before
-	a.touchGroup(t.group)
+	a.backInLine(ctx, t)
 	// Agents released without a miss look first, among all their lines, so
 	// the returning call does not jump a longer-waiting one of theirs.
 	a.settle(ctx, off.agents...)
 	a.matchCall(ctx, t)
+}
+
+// backInLine returns a call whose offer ended unanswered to its own place,
+// or lets it leave with Closed when nobody logged in could take it any
+// more (the agents who could logged out, or lost the skill, while it rang),
+// as leaveEmpty does for the calls in line.
+func (a *ACD) backInLine(ctx context.Context, t *Ticket) {
+	a.enterLines(t) // same keys: the same place as before
+	a.touchGroup(t.group)
+	if !t.req.Callback && t.unstaffed() {
+		a.leaveLines(t)
+		a.leave(ctx, t, Closed)
+	}
 }
 
 // Abandon reports that the caller hung up while waiting or ringing.

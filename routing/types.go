@@ -23,6 +23,19 @@ type Request struct {
 	// callback re-enters with the time its caller first queued.
 	EnqueuedAt time.Time
 	Callback   bool // a virtual-hold callback rather than a caller on the line
+	// Overflow widens Skills while the call waits (the queue node's own
+	// overflow steps): once the call has waited a step's After, the
+	// levels it names replace those of Skills (0 drops the skill). Steps
+	// are cumulative, in order of After, and only lower levels. They add
+	// to the group's own overflow steps: the call's requirement is always
+	// the group's current one merged with these current extra skills.
+	Overflow []SkillStep
+}
+
+// SkillStep is one of a Request's own overflow steps.
+type SkillStep struct {
+	After  time.Duration
+	Skills map[string]int
 }
 
 // Offer is the ACD's decision: these agents (one, or several for ring_all)
