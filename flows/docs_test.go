@@ -41,7 +41,7 @@ func TestDocsCoverEveryField(t *testing.T) {
 		}
 	}
 	check("## The flow file", flowFields)
-	check("## Nodes", append(append([]field(nil), digitsFields...), announceFields...))
+	check("## Nodes", append(append(append([]field(nil), digitsFields...), announceFields...), overflowStepFields...))
 	for _, typ := range Types {
 		check("### "+string(typ), nodeFields[typ])
 	}

@@ -25,6 +25,7 @@ const (
 	kDTMF                    // one DTMF key: 0-9, *, #, or "" for none
 	kNodeType                // the node's type
 	kNodes                   // mapping node ID -> node
+	kOverflow                // list of {after, skills}: the queue node's own overflow steps
 )
 
 type field struct {
@@ -50,6 +51,11 @@ var digitsFields = []field{
 	{Name: "min", Kind: kInt, Default: "1", Doc: "Fewest digits accepted."},
 	{Name: "max", Kind: kInt, Default: "20", Doc: "Most digits; collection stops when reached."},
 	{Name: "terminator", Kind: kDTMF, Default: "#", Doc: "Key that ends the entry early; \"\" for none. It is not part of the value."},
+}
+
+var overflowStepFields = []field{
+	{Name: "after", Kind: kDuration, Required: true, Doc: "How long the call has waited when the step applies; later than the step before."},
+	{Name: "skills", Kind: kSkills, Required: true, Doc: "Skills of the node's `skills` with their new, lower minimum level; 0 drops the skill."},
 }
 
 var announceFields = []field{
@@ -105,6 +111,7 @@ var nodeFields = map[Type][]field{
 	Queue: {
 		{Name: "group", Kind: kString, Doc: "Skill group (queue) of switchboard.yaml; group or skills is required."},
 		{Name: "skills", Kind: kSkills, Doc: "Skill to minimum level (1-10) an agent needs."},
+		{Name: "overflow", Kind: kOverflow, Doc: "Steps that lower the levels of this node's `skills` while the call waits, keeping its place; on top of the group's own overflow steps."},
 		{Name: "priority", Kind: kInt, Default: "0", Doc: "Higher is served first; equal priorities are first-in-first-out."},
 		{Name: "max_wait", Kind: kDuration, Default: "the group's", Doc: "Longest wait before on_timeout."},
 		{Name: "music", Kind: kPrompts, Default: "moh", Doc: "Music on hold, looped."},

@@ -160,12 +160,21 @@ type Announce struct {
 type QueueSpec struct {
 	Group     string
 	Skills    map[string]int
+	Overflow  []QueueStep // widen Skills over time; in order of After
 	Priority  int
 	MaxWait   time.Duration // 0: the group's
 	Music     []PromptRef   // music on hold; default "moh"
 	Announce  Announce
 	OnTimeout *Node
 	OnClosed  *Node
+}
+
+// QueueStep is one of a queue node's own overflow steps: once the call has
+// waited After, the node's skills named in Skills need only these levels
+// (0: no longer required).
+type QueueStep struct {
+	After  time.Duration
+	Skills map[string]int
 }
 
 type TransferSpec struct {

@@ -452,6 +452,7 @@ func buildQueue(c *nodeCtx) {
 			sp.Skills[p.key.Value] = lvl
 		}
 	}
+	c.queueOverflow(sp)
 	_, hasGroup := c.field("group")
 	_, hasSkills := c.field("skills")
 	if !hasGroup && !hasSkills {

@@ -31,9 +31,10 @@ func GenerateSchema() ([]byte, error) {
 			map[string]any{"$ref": "#/$defs/prompt"},
 			map[string]any{"type": "array", "items": map[string]any{"$ref": "#/$defs/prompt"}, "minItems": 1},
 		}, "description": "One prompt or a list played in order."},
-		"dtmf":     map[string]any{"type": "string", "enum": []any{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", ""}, "description": "One DTMF key, or \"\" for none."},
-		"digits":   objectSchema(digitsFields, "", "How many digits an input node collects."),
-		"announce": objectSchema(announceFields, "", "Announcements while the caller waits in the queue."),
+		"dtmf":          map[string]any{"type": "string", "enum": []any{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#", ""}, "description": "One DTMF key, or \"\" for none."},
+		"digits":        objectSchema(digitsFields, "", "How many digits an input node collects."),
+		"announce":      objectSchema(announceFields, "", "Announcements while the caller waits in the queue."),
+		"overflow_step": overflowStepSchema(),
 	}
 	var cases []any
 	for _, t := range Types {
@@ -110,6 +111,8 @@ func propSchema(f field) map[string]any {
 		s = ref("digits")
 	case kAnnounce:
 		s = ref("announce")
+	case kOverflow:
+		s = map[string]any{"type": "array", "items": ref("overflow_step"), "minItems": 1}
 	case kStringList:
 		s = map[string]any{"type": "array", "items": map[string]any{"type": "string"}}
 	case kStringMap, kTemplateMap:
@@ -146,5 +149,15 @@ func propSchema(f field) map[string]any {
 	if f.Kind == kInt && (f.Name == "retries") {
 		s["minimum"] = 0
 	}
+	return s
+}
+
+// overflowStepSchema is one step of a queue node's overflow: its skills
+// may be 0 (dropped), unlike the node's own skills.
+func overflowStepSchema() map[string]any {
+	s := objectSchema(overflowStepFields, "", "One overflow step of a queue node: after this wait, these skills of the node's own need only these levels.")
+	props := s["properties"].(map[string]any)
+	props["skills"].(map[string]any)["additionalProperties"] = map[string]any{"type": "integer", "minimum": 0, "maximum": 10}
+	props["skills"].(map[string]any)["minProperties"] = 1
 	return s
 }

@@ -62,6 +62,7 @@ func TestSchemaMatchesFieldTables(t *testing.T) {
 	compare("flow", doc.Properties, flowFields)
 	compare("digits", doc.Defs["digits"].Properties, digitsFields)
 	compare("announce", doc.Defs["announce"].Properties, announceFields)
+	compare("overflow_step", doc.Defs["overflow_step"].Properties, overflowStepFields)
 	for _, typ := range Types {
 		def, ok := doc.Defs[string(typ)]
 		if !ok {
@@ -84,7 +85,7 @@ func TestSchemaMatchesFieldTables(t *testing.T) {
 	}
 	for name := range doc.Defs {
 		switch name {
-		case "duration", "target", "prompt", "prompts", "dtmf", "digits", "announce", "node":
+		case "duration", "target", "prompt", "prompts", "dtmf", "digits", "announce", "overflow_step", "node":
 			continue
 		}
 		if _, ok := nodeFields[Type(name)]; !ok {

@@ -41,6 +41,7 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		Skills:   q.Skills,
 		Priority: q.Priority,
 		MaxWait:  q.MaxWait,
+		Overflow: skillSteps(q.Overflow),
 	}
 	ticket, next, err := r.enqueue(ctx, n, req)
 	if ticket == nil {
@@ -130,6 +131,18 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		}
 		return n.Next, nil
 	}
+}
+
+// skillSteps hands the node's own overflow steps to the router.
+func skillSteps(steps []flows.QueueStep) []routing.SkillStep {
+	if len(steps) == 0 {
+		return nil
+	}
+	out := make([]routing.SkillStep, len(steps))
+	for i, st := range steps {
+		out[i] = routing.SkillStep{After: st.After, Skills: st.Skills}
+	}
+	return out
 }
 
 // ring connects the call to the offer's agents, and stops ringing the moment

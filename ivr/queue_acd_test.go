@@ -73,3 +73,52 @@ func TestQueueOfferWithdrawnAtLogout(t *testing.T) {
 		t.Errorf("a2 answered at +%v; want +5s (withdrawn at +3s, 2 s to answer), not after the 28 s ring", at)
 	}
 }
+
+// With the real ACD: the queue node's own overflow steps reach the router —
+// a call for English 3 that widens to English 1 after 120 s waits while
+// only an English 1 agent is ready (instead of taking on_closed) and is
+// connected at 120 s.
+func TestQueueNodeOverflowWithTheACD(t *testing.T) {
+	clk := clock.NewVirtual(mondayMorning)
+	rec := &Recorder{}
+	acd, err := routing.New(routing.Config{
+		Groups: map[string]routing.GroupConfig{"support": {}},
+		Agents: []routing.AgentConfig{{ID: "e1", Endpoint: "fake:e1", Skills: map[string]int{"english": 1}, State: "ready"}},
+	}, routing.Options{Clock: clk, Events: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := NewFlow("test", "en", "100")
+	b.Node("english", "bye", &flows.QueueSpec{Group: "support", Skills: map[string]int{"english": 3},
+		Overflow: []flows.QueueStep{{After: 120 * time.Second, Skills: map[string]int{"english": 1}}},
+		OnClosed: b.Ref("closed")})
+	b.Node("closed", "", &flows.PlaySpec{Prompts: P("closed")})
+	b.Node("bye", "", &flows.PlaySpec{Prompts: P("goodbye")})
+	eng, err := ivr.New(ivr.Config{}, ivr.Deps{
+		Catalog: func() *flows.Catalog { return Catalog(b.Flow()) },
+		Clock:   clk, Events: rec, Router: acdRouter{acd},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := NewCall(Config{ID: "c1", From: "5551234", To: "100", Clock: clk, Agents: map[string]Agent{
+		"e1": {AnswerAfter: time.Second, Talk: 10 * time.Second},
+	}})
+	start := clk.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go clk.AutoAdvance(ctx, quietTime)
+	out := eng.Run(ctx, call)
+	if out.Result != ivr.Completed || out.LastNode != "bye" {
+		t.Fatalf("outcome %+v; want completed at bye\ntrace:\n  %s", out, strings.Join(call.TraceLines(), "\n  "))
+	}
+	for _, e := range rec.Events() {
+		if e.Type == events.QueueConnect {
+			if at := e.Time.Sub(start); e.Agent != "e1" || at != 121*time.Second {
+				t.Errorf("queue.connect %s at +%v; want e1 at +121s (offered at the 120 s step, 1 s to answer)", e.Agent, at)
+			}
+			return
+		}
+	}
+	t.Error("no queue.connect")
+}
