@@ -233,6 +233,14 @@ func (d Date) weekday() time.Weekday {
 	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Weekday()
 }
 
+func (d Date) noon() time.Time { return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC) }
+
+// before reports whether d is an earlier date than e.
+func (d Date) before(e Date) bool { return d.noon().Before(e.noon()) }
+
+// daysSince is the number of days from e to d.
+func (d Date) daysSince(e Date) int { return int(d.noon().Sub(e.noon()).Hours() / 24) }
+
 func (d Date) addDays(n int) Date {
 	return DateOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
 }

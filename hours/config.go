@@ -15,9 +15,13 @@ import (
 //	office:
 //	  timezone: Asia/Shanghai
 //	  weekly: {mon-fri: ["08:00-12:00", "13:00-18:00"], sat: ["09:00-17:00"]}
-//	  holidays: [{date: 2026-10-01, name: National Day}, {date: 2026-01-01, name: New Year, yearly: true}]
-//	  exceptions: [{date: 2026-10-11, open: ["09:00-17:00"]}, {date: 2026-12-24, closed: true}]
+//	  holidays: [{date: 2026-10-01..2026-10-07, name: National Day}, {date: 2026-01-01, name: New Year, yearly: true}]
+//	  exceptions: [{date: 2026-10-11, open: ["09:00-17:00"]}, {date: 2026-10-10, open: mon}, {date: 2026-12-24, closed: true}]
 //
+// A date may be an inclusive range, "2027-02-06..2027-02-12", in holidays
+// and exceptions alike. An exception's open is a list of ranges, or one
+// weekday name (open: mon) for a make-up working day with that day's
+// weekly hours.
 // Weekly keys are days (mon, tuesday...), day spans (mon-fri, fri-mon), comma
 // lists (mon,wed,fri), or "daily". A day may appear under one key only.
 // Ranges are "HH:MM-HH:MM"; an end at or before the start (22:00-06:00) runs
@@ -315,10 +319,10 @@ func (c Config) Build(name string) (*Calendar, error) {
 		}
 	}
 
-	holidayDates := map[Date]bool{}
+	holidayDates := map[Date]string{} // date -> the entry that named it
 	for i, h := range c.Holidays {
 		path := fmt.Sprintf("holidays.%d", i)
-		d, err := ParseDate(h.Date)
+		from, to, err := ParseDates(h.Date)
 		if err != nil {
 			add(path+".date", "%v", err)
 			continue
@@ -326,36 +330,49 @@ func (c Config) Build(name string) (*Calendar, error) {
 		if h.Name == "" {
 			add(path, "holiday %s needs a name (announcements and reports use it)", h.Date)
 		}
-		if holidayDates[d] {
-			add(path+".date", "holiday %s is listed twice", h.Date)
+		for d := from; !to.before(d); d = d.addDays(1) {
+			if prev, dup := holidayDates[d]; dup {
+				add(path+".date", "holiday %s is listed twice (also in %s)", d, prev)
+				break
+			}
+			holidayDates[d] = h.Date
+			spec.Holidays = append(spec.Holidays, Holiday{Date: d, Name: h.Name, Yearly: h.Yearly})
 		}
-		holidayDates[d] = true
-		spec.Holidays = append(spec.Holidays, Holiday{Date: d, Name: h.Name, Yearly: h.Yearly})
 	}
 
-	exceptionDates := map[Date]bool{}
+	exceptionDates := map[Date]string{}
 	for i, e := range c.Exceptions {
 		path := fmt.Sprintf("exceptions.%d", i)
-		d, err := ParseDate(e.Date)
+		from, to, err := ParseDates(e.Date)
 		if err != nil {
 			add(path+".date", "%v", err)
 			continue
 		}
-		if exceptionDates[d] {
-			add(path+".date", "exception %s is listed twice", e.Date)
-			continue
-		}
-		exceptionDates[d] = true
 		switch {
 		case e.Closed && len(e.Open) > 0:
 			add(path, "exception %s says both closed and open; pick one", e.Date)
 			continue
 		case !e.Closed && e.Open == nil:
-			add(path, "exception %s needs closed: true or open: [ranges]", e.Date)
+			add(path, "exception %s needs closed: true or open: [ranges] (or open: mon, Monday's hours)", e.Date)
 			continue
 		}
-		ex := Exception{Date: d, Name: e.Name, Closed: e.Closed}
+		var ranges []Range
+		if like, ok := weekdayOf(e.Open); ok {
+			// A make-up working day: the hours of a usual weekday, cut
+			// at midnight (an exception covers its own date only).
+			for _, r := range spec.Weekly[like] {
+				own, _ := r.split()
+				ranges = append(ranges, own)
+			}
+			if len(ranges) == 0 {
+				add(path+".open", "exception %s: open: %s copies the hours of %s, and the weekly pattern has none", e.Date, e.Open[0], like)
+				continue
+			}
+		}
 		for j, s := range e.Open {
+			if ranges != nil {
+				break
+			}
 			r, err := ParseRange(s)
 			if err == nil && r.End > secondsPerDay {
 				err = fmt.Errorf("range %q crosses midnight; an exception covers its own date only", s)
@@ -364,9 +381,16 @@ func (c Config) Build(name string) (*Calendar, error) {
 				add(fmt.Sprintf("%s.open.%d", path, j), "%v", err)
 				continue
 			}
-			ex.Ranges = append(ex.Ranges, r)
+			ranges = append(ranges, r)
 		}
-		spec.Exceptions = append(spec.Exceptions, ex)
+		for d := from; !to.before(d); d = d.addDays(1) {
+			if prev, dup := exceptionDates[d]; dup {
+				add(path+".date", "exception %s is listed twice (also in %s)", d, prev)
+				break
+			}
+			exceptionDates[d] = e.Date
+			spec.Exceptions = append(spec.Exceptions, Exception{Date: d, Name: e.Name, Closed: e.Closed, Ranges: ranges})
+		}
 	}
 
 	if len(errs.Issues) > 0 {
@@ -416,6 +440,45 @@ var dayNames = map[string]time.Weekday{
 	"thu": time.Thursday, "thur": time.Thursday, "thurs": time.Thursday, "thursday": time.Thursday,
 	"fri": time.Friday, "friday": time.Friday,
 	"sat": time.Saturday, "saturday": time.Saturday,
+}
+
+// maxDateRange bounds a date range: a closure longer than a year is more
+// likely a typo in the year than a plan.
+const maxDateRange = 366
+
+// ParseDates parses one date ("2027-02-06") or an inclusive range of dates
+// ("2027-02-06..2027-02-12").
+func ParseDates(s string) (from, to Date, err error) {
+	a, b, isRange := strings.Cut(s, "..")
+	if from, err = ParseDate(strings.TrimSpace(a)); err != nil {
+		if isRange {
+			err = fmt.Errorf("bad date range %q: %w", s, err)
+		}
+		return Date{}, Date{}, err
+	}
+	if !isRange {
+		return from, from, nil
+	}
+	if to, err = ParseDate(strings.TrimSpace(b)); err != nil {
+		return Date{}, Date{}, fmt.Errorf("bad date range %q: %w", s, err)
+	}
+	switch days := to.daysSince(from); {
+	case days < 0:
+		return Date{}, Date{}, fmt.Errorf("bad date range %q: it ends before it starts", s)
+	case days >= maxDateRange:
+		return Date{}, Date{}, fmt.Errorf("bad date range %q: %d days; a range covers at most %d", s, days+1, maxDateRange)
+	}
+	return from, to, nil
+}
+
+// weekdayOf reports whether an exception's open is one weekday name
+// ("open: mon"), a make-up working day with that day's hours.
+func weekdayOf(open []string) (time.Weekday, bool) {
+	if len(open) != 1 {
+		return 0, false
+	}
+	d, ok := dayNames[strings.ToLower(strings.TrimSpace(open[0]))]
+	return d, ok
 }
 
 // ParseDays parses a weekly key: "mon", "mon-fri", "fri-mon" (wrapping),

@@ -1,6 +1,7 @@
 // Package hours owns business-hours calendars: weekly opening ranges,
 // public holidays and one-off exceptions (closed on a weekday, open on a
-// Saturday), in a named IANA time zone, correct across daylight-saving
+// Saturday: a make-up working day), each for a date or an inclusive range
+// of dates, in a named IANA time zone, correct across daylight-saving
 // changes.
 //
 // Invariants:
