@@ -1,0 +1,208 @@
+package testsvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ErrKamailioMissing means kamailio is not installed (Debian's kamailio
+// package).
+var ErrKamailioMissing = errors.New("testsvc: kamailio not found; apt-get install kamailio")
+
+// KamailioOptions say which configuration to run.
+type KamailioOptions struct {
+	// Config is the kamailio.cfg to run (deploy/kamailio/kamailio.cfg). It
+	// must take its listen address from the SIP_LISTEN define and its
+	// dispatcher list from DISPATCHER_LIST, and answer an OPTIONS without a
+	// user part with 200 (how the starter knows it is up).
+	Config string
+	// Nodes are the dispatcher set 1 destinations, as host:port.
+	Nodes []string
+	// Defines are more -A NAME=VALUE pre-processor defines.
+	Defines []string
+}
+
+// Kamailio is a running throw-away Kamailio listening on UDP 127.0.0.1 on a
+// probed free port.
+type Kamailio struct {
+	Dir  string
+	Port int
+
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    string
+}
+
+// Addr is host:port of the SIP listener (UDP).
+func (k *Kamailio) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.Port)) }
+
+// Log is what Kamailio wrote so far (it logs to stderr under the starter).
+func (k *Kamailio) Log() string {
+	b, _ := os.ReadFile(k.log)
+	return string(b)
+}
+
+// StartKamailio runs opt.Config in a new temporary folder. It returns
+// ErrKamailioMissing (wrapped) when kamailio is not installed.
+func StartKamailio(ctx context.Context, opt KamailioOptions) (*Kamailio, error) {
+	bin, err := exec.LookPath("kamailio")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/kamailio"); serr != nil {
+			return nil, fmt.Errorf("%w: %v", ErrKamailioMissing, err)
+		}
+		bin = "/usr/sbin/kamailio"
+	}
+	cfg, err := filepath.Abs(opt.Config)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "switchboard-kamailio-")
+	if err != nil {
+		return nil, err
+	}
+	var list strings.Builder
+	for _, n := range opt.Nodes {
+		fmt.Fprintf(&list, "1 sip:%s\n", n)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "dispatcher.list"), []byte(list.String()), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	k := &Kamailio{Dir: dir, log: filepath.Join(dir, "kamailio.log")}
+	for attempt := 0; ; attempt++ {
+		err = k.start(ctx, bin, cfg, opt)
+		if err == nil {
+			return k, nil
+		}
+		if attempt == 4 || !strings.Contains(err.Error(), "in use") {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+	}
+}
+
+func (k *Kamailio) start(ctx context.Context, bin, cfg string, opt KamailioOptions) error {
+	port, err := probeLoopbackPort(true)
+	if err != nil {
+		return err
+	}
+	args := []string{"-f", cfg, "-DD", "-E", "-n", "2",
+		"-P", filepath.Join(k.Dir, "kamailio.pid"), "-Y", k.Dir, "-w", k.Dir,
+		"-A", "SIP_LISTEN=udp:127.0.0.1:" + strconv.Itoa(port),
+		"-A", `DISPATCHER_LIST="` + filepath.Join(k.Dir, "dispatcher.list") + `"`}
+	for _, d := range opt.Defines {
+		args = append(args, "-A", d)
+	}
+	logFile, err := os.Create(k.log)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Kamailio forks its workers into its own process group; the group is
+	// killed on Stop, and the main process dies with the test binary.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start kamailio: %w", err)
+	}
+	k.cmd, k.Port, k.exited = cmd, port, make(chan struct{})
+	go func() { cmd.Wait(); close(k.exited) }()
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := pingOptions(k.Addr(), 200*time.Millisecond)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-k.exited:
+			return fmt.Errorf("kamailio exited at start: %s", k.Log())
+		case <-ctx.Done():
+			k.Stop()
+			return ctx.Err()
+		default:
+		}
+		if time.Now().After(deadline) {
+			k.Stop()
+			return fmt.Errorf("kamailio not answering OPTIONS after 30s: %w\n%s", err, k.Log())
+		}
+	}
+}
+
+// pingOptions sends one OPTIONS without a user part and waits for a 200.
+func pingOptions(addr string, wait time.Duration) error {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	local := c.LocalAddr().String()
+	branch := "z9hG4bK-testsvc-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=" + branch + ";rport\r\n" +
+		"Max-Forwards: 70\r\n" +
+		"From: <sip:testsvc@127.0.0.1>;tag=" + branch[8:] + "\r\n" +
+		"To: <sip:" + addr + ">\r\n" +
+		"Call-ID: " + branch + "\r\n" +
+		"CSeq: 1 OPTIONS\r\n" +
+		"Content-Length: 0\r\n\r\n"
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return err
+	}
+	c.SetReadDeadline(time.Now().Add(wait))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+		first, _, _ := strings.Cut(string(buf[:n]), "\r\n")
+		return fmt.Errorf("kamailio answered %q", first)
+	}
+	return nil
+}
+
+// Stop kills Kamailio's process group (SIGTERM, SIGKILL after 10 s) and
+// removes its folder.
+func (k *Kamailio) Stop() error {
+	if k.cmd != nil && k.cmd.Process != nil {
+		syscall.Kill(-k.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-k.exited:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
+			<-k.exited
+		}
+		// Workers that outlived the main process.
+		syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
+	}
+	return os.RemoveAll(k.Dir)
+}
+
+// KamailioForTest starts Kamailio for this test, stopped when it ends. It
+// skips the test when kamailio is missing, except under SWITCHBOARD_E2E=1.
+func KamailioForTest(t testing.TB, opt KamailioOptions) *Kamailio {
+	t.Helper()
+	k, err := StartKamailio(context.Background(), opt)
+	if err != nil {
+		unavailable(t, err, ErrKamailioMissing)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kamailio log:\n%s", k.Log())
+		}
+		k.Stop()
+	})
+	return k
+}
