@@ -154,6 +154,8 @@ const recordGrace = 2 * time.Second
 // Record records the caller with channels/{id}/record. The recording name is
 // r.Path without folder and extension; Asterisk stores it as
 // <name>.<record_format> in its recording spool, and Recording.Path says so.
+// A taken name fails the recording (ifExists=fail): a stored message is
+// never replaced.
 func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) {
 	if err := c.check(ctx, "record"); err != nil {
 		return ivr.Recording{}, err
@@ -174,7 +176,7 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 		terminate = "any"
 	}
 	h, err := c.t.rest.Channel().StageRecord(c.key(), name, &ari.RecordingOptions{Format: format,
-		MaxDuration: r.Max, MaxSilence: r.Silence, Exists: "overwrite", Beep: r.Beep, Terminate: terminate})
+		MaxDuration: r.Max, MaxSilence: r.Silence, Exists: "fail", Beep: r.Beep, Terminate: terminate})
 	if err != nil {
 		return ivr.Recording{}, err
 	}

@@ -430,3 +430,31 @@ func TestHungRequestIsBounded(t *testing.T) {
 	}
 	hs.await("caller hung up after the failed step", ch.Gone)
 }
+
+// A recording whose name is taken fails instead of replacing the message
+// already stored under it (ifExists=fail).
+func TestRecordNeverOverwrites(t *testing.T) {
+	type seen struct {
+		first, second ivr.Recording
+		err1, err2    error
+	}
+	res := newResult[seen]()
+	hs := newHarness(t, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		var s seen
+		s.first, s.err1 = c.Record(ctx, ivr.Record{Path: "/var/rec/dup_x-vm.wav", Max: time.Second})
+		s.second, s.err2 = c.Record(ctx, ivr.Record{Path: "/var/rec/dup_x-vm.wav", Max: time.Second})
+		res.put(s)
+		return ivr.Outcome{}
+	}, harnessOpts{fake: arifake.Options{Scale: 0.01}})
+	hs.call("96069")
+	s := res.get(t)
+	if s.err1 != nil || s.first.Stop != "max" {
+		t.Fatalf("first recording = %+v, %v; want it stopped at max", s.first, s.err1)
+	}
+	if s.err2 == nil {
+		t.Fatalf("second recording under the same name = %+v; want an error, not an overwrite", s.second)
+	}
+	if _, ok := hs.fake.Stored("dup_x-vm"); !ok {
+		t.Error("the first recording is no longer stored")
+	}
+}

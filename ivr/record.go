@@ -2,6 +2,8 @@ package ivr
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"strconv"
@@ -15,7 +17,8 @@ import (
 const DefaultRecordVar = "recording"
 
 // record plays its prompts, then records the caller to
-// RecordingsDir/<call id>-<node>.wav (a second visit adds -2, -3, ...). A
+// RecordingsDir/<call id>-<node>-<random>.wav (a second visit adds -2, -3,
+// ... before the random part). A
 // saved recording is a voicemail.saved event and the path goes into Var.
 // A caller who hangs up while speaking still leaves the message: that is
 // how most voicemails end.
@@ -61,12 +64,25 @@ func (r *run) recordingPath(node string) string {
 	if k := r.records[node]; k > 1 {
 		name += "-" + strconv.Itoa(k)
 	}
-	return filepath.Join(r.e.cfg.RecordingsDir, name+".wav")
+	// The Call-ID is the caller's to choose, and cleaning folds different
+	// ones together ("dup/x" and "dup_x"), so the name alone is not unique:
+	// a random suffix is. Transports also create the file exclusively, so
+	// a collision can fail a recording but never overwrite one.
+	var suffix [6]byte
+	rand.Read(suffix[:]) // never returns an error (crypto/rand)
+	return filepath.Join(r.e.cfg.RecordingsDir, name+"-"+hex.EncodeToString(suffix[:])+".wav")
 }
 
+// maxNamePart bounds each part of a recording's file name, so a long
+// Call-ID cannot push the name past the file system's 255 bytes.
+const maxNamePart = 80
+
 // safeName keeps a call ID (SIP Call-IDs hold '@' and worse) usable as a
-// file name.
+// file name part: a short one, of letters, digits and "-_.".
 func safeName(s string) string {
+	if len(s) > maxNamePart {
+		s = s[:maxNamePart]
+	}
 	return strings.Map(func(c rune) rune {
 		switch {
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':

@@ -41,13 +41,15 @@ type Recorder struct {
 	done    chan struct{}
 }
 
-// NewRecorder creates path (and its directory) for a recording that stops
+// NewRecorder creates path (and its directory; an existing file is an
+// error, never overwritten) for a recording that stops
 // after silence of the given length (0: never on silence).
 func NewRecorder(path string, silence time.Duration) (*Recorder, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create recording dir: %w", err)
 	}
-	f, err := os.Create(path)
+	// O_EXCL: a recording never replaces a file, whatever its name.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create recording: %w", err)
 	}

@@ -321,3 +321,19 @@ func TestSessionRelayHooks(t *testing.T) {
 	}
 	s.SetReceiver(nil)
 }
+
+// A recording never replaces a file: NewRecorder on an existing path fails
+// and leaves the file as it was.
+func TestNewRecorderNeverTruncates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "vm.wav")
+	if err := os.WriteFile(path, []byte("an earlier message"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rec, err := NewRecorder(path, 0); err == nil {
+		rec.Finish(StopCancelled)
+		t.Fatal("NewRecorder on an existing file succeeded; want an error")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "an earlier message" {
+		t.Fatalf("existing file now %q, %v; want it untouched", b, err)
+	}
+}
