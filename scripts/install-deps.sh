@@ -26,11 +26,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The redis-server and kamailio packages start system services on the
-# well-known ports (6379, 5060) where the machine has an init system; the
+# The redis-server, kamailio and postgresql packages start system services on the
+# well-known ports (6379, 5060, 5432) where the machine has an init system; the
 # tests start their own throw-away servers on free ports, so keep the system
 # ones stopped and disabled.
-for svc in redis-server kamailio; do
+for svc in redis-server kamailio postgresql; do
   if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then
     $sudo systemctl disable --now "$svc" >/dev/null 2>&1 || true
   elif [ -x "/etc/init.d/$svc" ] && "/etc/init.d/$svc" status >/dev/null 2>&1; then

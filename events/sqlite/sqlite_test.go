@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/eventstest"
 )
 
 var t0 = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
@@ -229,4 +230,9 @@ func crashChild(dir string) {
 			fmt.Printf("ack %d\n", i+1)
 		}
 	}
+}
+
+// TestContract is the contract every event store passes.
+func TestContract(t *testing.T) {
+	eventstest.TestStore(t, func(t *testing.T) eventstest.ContractStore { return openTemp(t, Options{Synchronous: "NORMAL"}) })
 }

@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-cc/switchboard/events"
+)
+
+// Options tune the store.
+type Options struct {
+	// ReadOnly opens an existing event log for reports: no migration, and
+	// an error when the database has none.
+	ReadOnly bool
+}
+
+// Store is an events.Store and events.Reader over one PostgreSQL database.
+// It is safe for concurrent use; any number of nodes may append at once.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+var (
+	_ events.Store   = (*Store)(nil)
+	_ events.Reader  = (*Store)(nil)
+	_ events.Counter = (*Store)(nil)
+)
+
+// IsURL reports whether s names a PostgreSQL database (postgres:// or
+// postgresql://) rather than a folder.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to the database at url (a postgres:// URL or a libpq
+// key=value string) and, unless ReadOnly, creates or updates the schema.
+func Open(ctx context.Context, url string, opt Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// The parse error quotes the URL, password and all: say less.
+		return nil, fmt.Errorf("open event store: bad PostgreSQL URL")
+	}
+	where := cfg.ConnConfig.Host + "/" + cfg.ConnConfig.Database
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open event store %s: %w", where, err)
+	}
+	if opt.ReadOnly {
+		err = checkReadable(ctx, pool)
+	} else {
+		err = migrate(ctx, pool)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open event store %s: %w", where, err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close closes the connections. Close the Writer in front of it first.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+var columns = []string{"ts", "call_id", "type", "node", "queue", "agent", "data"}
+
+// Append COPYs the batch in one transaction. If the connection breaks
+// while COMMIT is in flight, it asks the server what became of the
+// transaction: a batch that did commit is reported written, so the Writer
+// does not append it a second time.
+func (s *Store) Append(ctx context.Context, batch []events.Event) (err error) {
+	if len(batch) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(batch))
+	for i, e := range batch {
+		if rows[i], err = row(e); err != nil {
+			return fmt.Errorf("append: %w", err)
+		}
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback(context.Background())
+		}
+	}()
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, columns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("append: copy: %w", err)
+	}
+	var xid string
+	if err := tx.QueryRow(ctx, "SELECT pg_current_xact_id()::text").Scan(&xid); err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	cerr := tx.Commit(ctx)
+	if cerr == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(cerr, &pgErr) || pgconn.SafeToRetry(cerr) {
+		return fmt.Errorf("append: commit: %w", cerr) // the server said no, or never got it
+	}
+	committed, qerr := s.resolve(ctx, xid)
+	if qerr != nil {
+		return fmt.Errorf("append: commit: %w (and its outcome is unknown: %w)", cerr, qerr)
+	}
+	if committed {
+		return nil
+	}
+	return fmt.Errorf("append: commit: %w", cerr)
+}
+
+// resolveFor bounds how long Append waits to learn a lost COMMIT's fate.
+const resolveFor = 30 * time.Second
+
+// resolve asks, on a fresh connection, whether transaction xid committed,
+// waiting while the server still has it in progress.
+func (s *Store) resolve(ctx context.Context, xid string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, resolveFor)
+	defer cancel()
+	for {
+		var status *string
+		err := s.pool.QueryRow(ctx, "SELECT pg_xact_status($1::xid8)", xid).Scan(&status)
+		if err == nil && status != nil && *status != "in progress" {
+			return *status == "committed", nil
+		}
+		if err == nil && status == nil {
+			return false, fmt.Errorf("transaction %s is too old to look up", xid)
+		}
+		select {
+		case <-ctx.Done():
+			if err == nil {
+				err = fmt.Errorf("transaction %s still in progress", xid)
+			}
+			return false, fmt.Errorf("%w: %w", context.Cause(ctx), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// row is one event as COPY columns. PostgreSQL refuses NUL bytes and
+// invalid UTF-8 in text and jsonb, and one such event would fail its batch
+// on every retry, stopping the log: they become U+FFFD, as SIP headers
+// and DTMF-free callers can carry anything.
+func row(e events.Event) ([]any, error) {
+	t := e.Time
+	if t.IsZero() {
+		t = time.Now()
+	}
+	data, err := encodeData(e.Data)
+	if err != nil {
+		return nil, err
+	}
+	return []any{t.UnixNano(), clean(e.CallID), clean(string(e.Type)), clean(e.Node),
+		clean(e.Queue), clean(e.Agent), data}, nil
+}
+
+func clean(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// encodeData is Data as a JSON object for the jsonb column (json.Marshal
+// already turns invalid UTF-8 into U+FFFD; NUL, which jsonb refuses even
+// escaped, is replaced here).
+func encodeData(d map[string]string) ([]byte, error) {
+	if len(d) == 0 {
+		return []byte("{}"), nil
+	}
+	for k, v := range d {
+		if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
+			c := make(map[string]string, len(d))
+			for k, v := range d {
+				c[clean(k)] = clean(v)
+			}
+			d = c
+			break
+		}
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode data: %w", err)
+	}
+	return b, nil
+}
+
+func decodeData(b []byte) (map[string]string, error) {
+	if len(b) == 0 || string(b) == "{}" {
+		return nil, nil
+	}
+	var d map[string]string
+	if err := json.Unmarshal(b, &d); err != nil {
+		return nil, fmt.Errorf("decode data: %w", err)
+	}
+	return d, nil
+}
