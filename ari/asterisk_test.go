@@ -18,10 +18,10 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
 	"github.com/switchboard-cc/switchboard/routing"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // realAsterisk starts a throw-away Asterisk instance with the dialplan of

@@ -16,10 +16,10 @@ import (
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/hours"
 	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
 	"github.com/switchboard-cc/switchboard/routing"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // shiftedClock is the wall clock moved to another moment: timers run in

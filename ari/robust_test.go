@@ -400,9 +400,9 @@ func TestApplicationReplacedReleasesCalls(t *testing.T) {
 func waitCalls(t *testing.T, hs *harness, n int) {
 	t.Helper()
 	deadline := time.Now().Add(testTimeout)
-	for hs.tr.Calls() != n {
+	for hs.tr.Active() != n {
 		if time.Now().After(deadline) {
-			t.Fatalf("transport has %d calls; want %d", hs.tr.Calls(), n)
+			t.Fatalf("transport has %d calls; want %d", hs.tr.Active(), n)
 		}
 		time.Sleep(time.Millisecond)
 	}

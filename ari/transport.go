@@ -25,7 +25,8 @@ import (
 // Handler runs one call: normally the flow engine's Run. Its Outcome tells
 // the transport what to do with a channel still in Stasis when it returns:
 // Continue sends it back to the dialplan, anything else hangs it up.
-type Handler func(ctx context.Context, call ivr.Call) ivr.Outcome
+// It is ivr.Handler, the one signature every transport takes.
+type Handler = ivr.Handler
 
 // Options are the transport's collaborators; every field is optional.
 type Options struct {
@@ -96,12 +97,21 @@ func New(cfg Config, h Handler, opts Options) (*Transport, error) {
 // the application by an earlier run have been re-adopted.
 func (t *Transport) Ready() <-chan struct{} { return t.ready }
 
-// Calls counts the calls this transport is running.
-func (t *Transport) Calls() int {
+// Active counts the calls this transport is running.
+func (t *Transport) Active() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.calls)
 }
+
+// Drain returns nil at once: stopping this process cuts off no Asterisk
+// caller. The channels live in Asterisk; those in the Stasis application
+// when Serve's context ends stay there (hearing silence) and the next run
+// re-adopts them at the node they were in (Track, Serve's resync). So a
+// draining Switchboard keeps taking and running ARI calls until it stops,
+// rather than leaving new callers unanswered for the whole drain; to move
+// callers elsewhere for good, change the dialplan, not the controller.
+func (t *Transport) Drain(context.Context) error { return nil }
 
 // Serve holds the events WebSocket until ctx ends, reconnecting with
 // backoff whenever Asterisk is unreachable or the connection drops. It

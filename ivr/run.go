@@ -39,6 +39,12 @@ func (r *run) finish(res Result, reason string) error {
 // input records caller input, which resets the loop guard.
 func (r *run) input() { r.sinceUser = 0 }
 
+// Handler runs one call for a transport: every transport (native SIP,
+// Asterisk over ARI, and any other) takes a Handler, normally Engine.Run.
+// It returns when the flow is done; the Outcome tells the transport what
+// to do with a call still up (hang up, or hand it back: Continue).
+type Handler func(ctx context.Context, call Call) Outcome
+
 // Run answers call, runs the flow its dialed number selects until the call
 // ends, and returns how it ended. It returns when the caller hangs up (at
 // once, whatever the node), when the flow ends, or when ctx ends. The
@@ -140,35 +146,28 @@ func (r *run) walk(ctx context.Context, n *flows.Node) Outcome {
 // exec dispatches on the node type: the closed set of flows.Types, one
 // handler per file.
 func (r *run) exec(ctx context.Context, n *flows.Node) (*flows.Node, error) {
-	switch n.Type {
-	case flows.Play:
-		return r.play(ctx, n)
-	case flows.Menu:
-		return r.menu(ctx, n)
-	case flows.Input:
-		return r.inputNode(ctx, n)
-	case flows.Hours:
-		return r.hours(ctx, n)
-	case flows.Switch:
-		return r.switchNode(ctx, n)
-	case flows.Set:
-		return r.set(ctx, n)
-	case flows.Queue:
-		return r.queue(ctx, n)
-	case flows.Transfer:
-		return r.transfer(ctx, n)
-	case flows.Record:
-		return r.record(ctx, n)
-	case flows.Callback:
-		return r.callback(ctx, n)
-	case flows.Lookup:
-		return r.lookup(ctx, n)
-	case flows.Goto:
-		return r.gotoNode(ctx, n)
-	case flows.Hangup:
-		return r.hangup(ctx, n)
+	if h, ok := nodeHandlers[n.Type]; ok {
+		return h(r, ctx, n)
 	}
 	return nil, fmt.Errorf("node %s: unknown type %q", n.ID, n.Type)
+}
+
+// nodeHandlers runs each node type; a test holds it to flows.Types, so a
+// type the loader accepts cannot reach the engine without a handler.
+var nodeHandlers = map[flows.Type]func(*run, context.Context, *flows.Node) (*flows.Node, error){
+	flows.Play:     (*run).play,
+	flows.Menu:     (*run).menu,
+	flows.Input:    (*run).inputNode,
+	flows.Hours:    (*run).hours,
+	flows.Switch:   (*run).switchNode,
+	flows.Set:      (*run).set,
+	flows.Queue:    (*run).queue,
+	flows.Transfer: (*run).transfer,
+	flows.Record:   (*run).record,
+	flows.Callback: (*run).callback,
+	flows.Lookup:   (*run).lookup,
+	flows.Goto:     (*run).gotoNode,
+	flows.Hangup:   (*run).hangup,
 }
 
 // outcomeOf turns the error that stopped the walk into an Outcome.

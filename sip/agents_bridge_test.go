@@ -247,7 +247,7 @@ func startServerDeps(t *testing.T, cfg Config, deps Deps, handler func(context.C
 	cfg.Listen = "127.0.0.1:0"
 	cfg.RTPPortMin = -1
 	log := &eventLog{}
-	deps.Handler, deps.Prompts = handler, testPrompts
+	deps.Handler, deps.Prompts = runs(handler), testPrompts
 	if deps.Events == nil {
 		deps.Events = log
 	}

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/routing"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // TestTwoBaresipsCallerToAgent is issue 6's end-to-end check with two real

@@ -14,11 +14,11 @@ import (
 // Profile it with -cpuprofile to see where setup time goes.
 func BenchmarkCallSetup(b *testing.B) {
 	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: -1, FloodRate: -1, MaxCalls: 100000}, Deps{
-		Handler: func(ctx context.Context, call ivr.Call) {
+		Handler: runs(func(ctx context.Context, call ivr.Call) {
 			if call.Answer(ctx) == nil {
 				<-call.Done()
 			}
-		},
+		}),
 		Prompts: testPrompts,
 	})
 	if err != nil {

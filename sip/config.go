@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"context"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -76,8 +75,10 @@ type Config struct {
 // Deps are what the server needs from the rest of the program.
 type Deps struct {
 	// Handler runs one call (ivr.Engine.Run). It returns when the flow is
-	// done; the server then hangs up if the call is still up.
-	Handler func(ctx context.Context, call ivr.Call)
+	// done; the server then hangs up if the call is still up (native SIP
+	// has no dialplan to hand a call back to, so Outcome.Continue is a
+	// hang-up too).
+	Handler ivr.Handler
 	// Claims reports whether a flow answers the dialed number; calls to
 	// other numbers get 404. Nil claims every number.
 	Claims func(number string) bool

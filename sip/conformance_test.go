@@ -63,10 +63,10 @@ func sipFactory(t *testing.T, s ivrtest.Setup) (ivr.Call, ivrtest.Remote) {
 	}
 	calls := make(chan ivr.Call, 1)
 	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: -1}, Deps{
-		Handler: func(ctx context.Context, c ivr.Call) {
+		Handler: runs(func(ctx context.Context, c ivr.Call) {
 			calls <- c
 			<-c.Done()
-		},
+		}),
 		Prompts:       s.Prompts,
 		RecordingsDir: s.RecordingsDir,
 		Agents:        &AgentPhones{Legs: legs},

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/media"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // End-to-end with real user agents from Debian (shared/REAL-PEERS.md). `make
@@ -49,7 +49,7 @@ func walkHandler(recPath string, out chan<- ivrWalk) func(context.Context, ivr.C
 
 func startE2EServer(t *testing.T, handler func(context.Context, ivr.Call)) *testServer {
 	t.Helper()
-	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: -1}, Deps{Handler: handler, Prompts: os.DirFS("../configs/prompts")})
+	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: -1}, Deps{Handler: runs(handler), Prompts: os.DirFS("../configs/prompts")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func FuzzScreenInvite(f *testing.F) {
 	if err == nil {
 		f.Fatal("New without a handler succeeded")
 	}
-	srv, err = New(Config{}, Deps{Handler: noopHandler, Prompts: testPrompts, Claims: func(n string) bool { return n != "404" }})
+	srv, err = New(Config{}, Deps{Handler: runs(noopHandler), Prompts: testPrompts, Claims: func(n string) bool { return n != "404" }})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -47,7 +47,9 @@ type Server struct {
 
 	calls    sync.Map // dialog ID -> *Call
 	active   atomic.Int64
-	draining atomic.Bool    // Drain was called: new calls are refused
+	draining atomic.Bool   // Drain was called: new calls are refused
+	idle     chan struct{} // closed once draining finds no call left
+	idleOnce sync.Once
 	wg       sync.WaitGroup // running calls
 
 	ready chan struct{}
@@ -90,6 +92,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log:     deps.Logger,
 		prompts: media.NewPromptCache(deps.Prompts),
 		ready:   make(chan struct{}),
+		idle:    make(chan struct{}),
 		agents:  deps.Agents,
 	}
 	if s.claims == nil {
@@ -300,9 +303,28 @@ func retryAfter() sip.Header {
 }
 
 // Drain makes the server refuse new calls with 503 and Retry-After while
-// the calls in progress go on; Active says how many are left. Serve's
+// the calls in progress go on, and returns once none is left (nil) or ctx
+// ends (its cause). Active says how many are left meanwhile; Serve's
 // context still ends them all.
-func (s *Server) Drain() { s.draining.Store(true) }
+func (s *Server) Drain(ctx context.Context) error {
+	s.draining.Store(true)
+	if s.active.Load() == 0 {
+		s.idleOnce.Do(func() { close(s.idle) })
+	}
+	select {
+	case <-s.idle:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// callEnded uncounts a call; the last one to end while draining ends Drain.
+func (s *Server) callEnded() {
+	if s.active.Add(-1) == 0 && s.draining.Load() {
+		s.idleOnce.Do(func() { close(s.idle) })
+	}
+}
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to != nil {
@@ -318,21 +340,25 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 503, "Service Unavailable", retryAfter())
 		return
 	}
-	if s.draining.Load() {
-		// Shutting down gracefully: calls in progress finish, a new one
-		// goes elsewhere (another node behind the dispatcher) or retries.
-		s.stats.Rejected.Add(1)
-		respond(tx, req, 503, "Service Unavailable", retryAfter())
-		return
-	}
 	o, code, reason := s.screenInvite(req)
 	if code != 0 {
 		s.stats.Rejected.Add(1)
 		respond(tx, req, code, reason)
 		return
 	}
-	if n := s.active.Add(1); int(n) > s.cfg.MaxCalls {
-		s.active.Add(-1)
+	// Counted before the draining check, so Drain either sees this call
+	// or this call sees Drain: none slips in after Drain found no calls.
+	n := s.active.Add(1)
+	if s.draining.Load() {
+		// Shutting down gracefully: calls in progress finish, a new one
+		// goes elsewhere (another node behind the dispatcher) or retries.
+		s.callEnded()
+		s.stats.Rejected.Add(1)
+		respond(tx, req, 503, "Service Unavailable", retryAfter())
+		return
+	}
+	if int(n) > s.cfg.MaxCalls {
+		s.callEnded()
 		s.stats.AtLimit.Add(1)
 		s.stats.Rejected.Add(1)
 		if s.cfg.AtLimitStatus == 486 {
@@ -344,7 +370,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.wg.Add(1)
 	defer s.wg.Done()
-	defer s.active.Add(-1)
+	defer s.callEnded()
 	s.runCall(req, tx, o)
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -87,7 +88,7 @@ func startServer(t *testing.T, cfg Config, handler func(context.Context, ivr.Cal
 	}
 	log := &eventLog{}
 	srv, err := New(cfg, Deps{
-		Handler: handler,
+		Handler: runs(handler),
 		Claims:  func(n string) bool { return n != "404" },
 		Prompts: testPrompts,
 		Events:  log,
@@ -536,7 +537,7 @@ func TestCallLimit(t *testing.T) {
 }
 
 // TestDrain: after Drain a new call gets 503 with Retry-After while the
-// call in progress goes on until it ends.
+// call in progress goes on until it ends; Drain returns when it has.
 func TestDrain(t *testing.T) {
 	srv := startServer(t, Config{}, func(ctx context.Context, call ivr.Call) {
 		call.Answer(ctx)
@@ -548,7 +549,18 @@ func TestDrain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Drain()
+	drained := make(chan error, 1)
+	go func() { drained <- srv.Drain(ctx) }()
+	for !srv.draining.Load() {
+		select {
+		case err := <-drained:
+			t.Fatalf("Drain returned %v with a call in progress", err)
+		case <-ctx.Done():
+			t.Fatal("Drain never started refusing")
+		default:
+			runtime.Gosched()
+		}
+	}
 	_, err = phone.Dial(ctx, srv.target, siptest.DialOptions{})
 	var re *siptest.RejectedError
 	if !errors.As(err, &re) || re.Status != 503 || re.RetryAfter == "" {
@@ -560,8 +572,43 @@ func TestDrain(t *testing.T) {
 	if srv.Active() != 1 {
 		t.Errorf("Active() = %d while one call goes on", srv.Active())
 	}
+	select {
+	case err := <-drained:
+		t.Fatalf("Drain returned %v while a call goes on", err)
+	default:
+	}
 	first.Hangup(ctx)
-	waitIdle(t, srv)
+	if err := <-drained; err != nil {
+		t.Fatalf("Drain after the last call ended: %v", err)
+	}
+	if srv.Active() != 0 {
+		t.Errorf("Drain returned with %d calls active", srv.Active())
+	}
+}
+
+// TestDrainIdle: with no call in progress Drain returns at once, and a
+// Drain whose context ends first says why.
+func TestDrainIdle(t *testing.T) {
+	srv := startServer(t, Config{}, noopHandler)
+	ctx := ctxT(t, 5*time.Second)
+	if err := srv.Drain(ctx); err != nil {
+		t.Fatalf("Drain of an idle server: %v", err)
+	}
+	busy := startServer(t, Config{}, func(ctx context.Context, call ivr.Call) {
+		call.Answer(ctx)
+		<-call.Done()
+	})
+	phone := newPhone(t, "127.0.0.1")
+	c, err := phone.Dial(ctx, busy.target, siptest.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Hangup(ctx)
+	short, cancel := context.WithCancelCause(ctx)
+	cancel(errors.New("drain time is up"))
+	if err := busy.Drain(short); err == nil || err.Error() != "drain time is up" {
+		t.Fatalf("Drain past its context = %v; want the context's cause", err)
+	}
 }
 
 // TestFloodLimit: one source over its INVITE budget gets 503 Retry-After
@@ -599,3 +646,12 @@ func TestFloodLimit(t *testing.T) {
 }
 
 func noopHandler(context.Context, ivr.Call) {}
+
+// runs makes a test's call script an ivr.Handler; the server hangs up
+// whatever the outcome, so the script reports none.
+func runs(script func(context.Context, ivr.Call)) ivr.Handler {
+	return func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		script(ctx, c)
+		return ivr.Outcome{}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
@@ -106,23 +105,24 @@ func (r *apiReports) Intervals(ctx context.Context, from, to time.Time) ([]httpa
 	return out, nil
 }
 
-// apiQueues merges the ACD's live skill groups with today's figures from the
-// log. Today's figures are cached briefly: the wallboard asks on every change.
+// apiQueues merges the ACD's live skill groups with today's figures from
+// the log (metrics.TodayByQueue, each group at its own threshold).
 type apiQueues struct {
-	acd     *routing.ACD
-	reports *apiReports
-	now     func() time.Time
-
-	mu       sync.Mutex
-	cachedAt time.Time
-	today    map[string]metrics.Row // by queue
+	acd   *routing.ACD
+	today *metrics.TodayByQueue
 }
 
-const todayCacheFor = 2 * time.Second
+func newAPIQueues(acd *routing.ACD, reports *apiReports) *apiQueues {
+	return &apiQueues{acd: acd, today: &metrics.TodayByQueue{Compute: reports.compute, Location: reports.loc}}
+}
 
 func (q *apiQueues) QueueStats(ctx context.Context) ([]httpapi.Queue, error) {
 	groups := q.acd.Groups()
-	today, err := q.todayRows(ctx, groups)
+	thresholds := make(map[string]time.Duration, len(groups))
+	for _, g := range groups {
+		thresholds[g.Name] = time.Duration(g.SLTarget.Within)
+	}
+	today, err := q.today.Rows(ctx, thresholds)
 	if err != nil {
 		return nil, err
 	}
@@ -141,44 +141,6 @@ func (q *apiQueues) QueueStats(ctx context.Context) ([]httpapi.Queue, error) {
 		out[i] = qs
 	}
 	return out, nil
-}
-
-// todayRows computes today's per-queue rows, once per distinct
-// service-level threshold, since each group has its own target.
-func (q *apiQueues) todayRows(ctx context.Context, groups []routing.GroupSnapshot) (map[string]metrics.Row, error) {
-	now := time.Now()
-	if q.now != nil {
-		now = q.now()
-	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.today != nil && now.Sub(q.cachedAt) < todayCacheFor {
-		return q.today, nil
-	}
-	loc := q.reports.loc
-	if loc == nil {
-		loc = time.Local
-	}
-	y, m, d := now.In(loc).Date()
-	midnight := time.Date(y, m, d, 0, 0, 0, 0, loc)
-	byThreshold := map[time.Duration][]string{}
-	for _, g := range groups {
-		th := time.Duration(g.SLTarget.Within)
-		byThreshold[th] = append(byThreshold[th], g.Name)
-	}
-	rows := map[string]metrics.Row{}
-	for th, names := range byThreshold {
-		res, err := q.reports.compute(ctx, midnight, now.Add(time.Second), th)
-		if err != nil {
-			return nil, err
-		}
-		totals := res.QueueTotals()
-		for _, n := range names {
-			rows[n] = totals[n]
-		}
-	}
-	q.today, q.cachedAt = rows, now
-	return rows, nil
 }
 
 // flowReloader adapts the flow watcher to the API's reload endpoint.

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/media"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 const (

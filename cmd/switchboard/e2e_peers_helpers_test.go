@@ -15,8 +15,8 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/events/sqlite"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/media"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // Helpers for the end-to-end tests with real user agents from Debian

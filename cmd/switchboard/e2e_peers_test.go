@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/media"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // End-to-end tests with real SIP user agents from Debian (baresip,

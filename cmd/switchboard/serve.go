@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/switchboard-cc/switchboard/ari"
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/events/sqlite"
 	"github.com/switchboard-cc/switchboard/flows"
@@ -98,10 +97,12 @@ type server struct {
 	catalog func() *flows.Catalog
 	watcher *flows.Watcher // nil when the flows are embedded
 	engine  *ivr.Engine
-	sip     *sip.Server
-	ari     *ari.Transport // nil without an ari section
-	api     *httpapi.Server
-	dialer  *sip.Dialer // callbacks on the outbound trunk; nil without one (callbacks.go)
+	// transports bring the calls (transports.go); sip is the native one
+	// among them, which the trunk dialer and the ready message need.
+	transports []namedTransport
+	sip        *sip.Server
+	api        *httpapi.Server
+	dialer     *sip.Dialer // callbacks on the outbound trunk; nil without one (callbacks.go)
 
 	drainFor time.Duration // how long SIGTERM lets calls finish
 }
@@ -149,18 +150,19 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	if err != nil {
 		return nil, err
 	}
-	// Asterisk over ARI, beside native SIP, when the config has an ari
-	// section. It needs the engine, built below; the handler reads it then.
-	if cfg.ARI != nil {
-		s.ari, err = ari.New(*cfg.ARI, func(ctx context.Context, c ivr.Call) ivr.Outcome { return s.engine.Run(ctx, c) },
-			ari.Options{Logger: log.With("component", "ari"), Clock: clock.Real{}})
-		if err != nil {
-			return nil, err
-		}
-	}
-	engineSink := s.sink
-	if s.ari != nil {
-		engineSink = s.ari.Track(s.sink) // remembers each call's node for re-adoption
+	// The transports run every call through the engine, built below once
+	// it can see the events they tap.
+	s.sip, s.transports, err = newTransports(cfg, transportDeps{
+		handler:   func(ctx context.Context, c ivr.Call) ivr.Outcome { return s.engine.Run(ctx, c) },
+		claims:    func(number string) bool { return s.engine.FlowFor(number) != nil },
+		prompts:   env.Prompts,
+		events:    s.sink,
+		acd:       acd,
+		callbacks: callbacks,
+		log:       log,
+	})
+	if err != nil {
+		return nil, err
 	}
 	recordings := filepath.Join(cfg.Data, "recordings")
 	if err := os.MkdirAll(recordings, 0o755); err != nil {
@@ -168,7 +170,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	}
 	s.engine, err = ivr.New(ivr.Config{MaxSteps: cfg.Engine.MaxSteps, RecordingsDir: recordings}, ivr.Deps{
 		Catalog:  s.catalog,
-		Events:   engineSink,
+		Events:   engineEvents(s.sink, s.transports),
 		Router:   callbacks.router(acd), // refuses callbacks without a trunk
 		Lookuper: httpLookuper(cfg.Lookup),
 		Prompts:  env.Prompts,
@@ -178,27 +180,6 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 		return nil, err
 	}
 
-	prompts := env.Prompts
-	agents, err := sip.NewAgentPhones(cfg.SIP, rosterPasswords(cfg), sip.AgentHooks{
-		OnAvailability: (&deviceGate{acd: acd, log: log}).changed,
-		HoldMusic:      ivr.Playback{Prompts: []ivr.Prompt{{Name: "moh", File: "en/moh.wav"}}},
-		OnTransfer:     callbacks.transfers(agentTransfers(cfg.Groups)),
-	}, s.sink, clock.Real{}, log.With("component", "agents"))
-	if err != nil {
-		return nil, err
-	}
-	s.sip, err = sip.New(cfg.SIP, sip.Deps{
-		Agents:  agents,
-		Handler: func(ctx context.Context, call ivr.Call) { s.engine.Run(ctx, call) },
-		Claims:  func(number string) bool { return s.engine.FlowFor(number) != nil },
-		Prompts: prompts,
-		Events:  s.sink,
-		Clock:   clock.Real{},
-		Logger:  log.With("component", "sip"),
-	})
-	if err != nil {
-		return nil, err
-	}
 	if s.dialer, err = callbacks.attach(s.sip, acd); err != nil {
 		return nil, err
 	}
@@ -207,7 +188,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, NotReadyReasons: notReadyReasons(cfg), Logger: log.With("component", "http"),
 		Collectors: []prometheus.Collector{statsCollector{writer: s.writer, sip: s.sip}}}, httpapi.Deps{
 		Agents:  apiAgents{acd},
-		Queues:  &apiQueues{acd: acd, reports: reports},
+		Queues:  newAPIQueues(acd, reports),
 		Calls:   s.live,
 		Reports: reports,
 		Flows:   flowReloader{s.watcher},
@@ -242,7 +223,9 @@ func (s *server) run(ctx context.Context, m *Main) error {
 			}
 		}()
 	}
-	start("sip", s.sip.Serve)
+	for _, t := range s.transports {
+		start(t.name, t.Serve)
+	}
 	if s.dialer != nil {
 		start("trunk", s.dialer.Serve)
 	}
@@ -250,12 +233,9 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	if s.watcher != nil {
 		start("flows", s.watcher.Run)
 	}
-	if s.ari != nil {
-		// Not waited for: with Asterisk down, Serve keeps retrying and
-		// logging, and native SIP and the API serve meanwhile.
-		start("ari", s.ari.Serve)
-	}
 
+	// Ready once native SIP listens; the others (ARI reaching Asterisk)
+	// may come later without holding serve up.
 	select {
 	case <-s.sip.Ready():
 	case <-runCtx.Done():
@@ -272,13 +252,11 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	select {
 	case <-runCtx.Done():
 	case <-m.Drain:
-		s.drain(runCtx)
+		drainTransports(runCtx, s.transports, s.drainFor, s.log)
 	}
-	ariCalls := 0
-	if s.ari != nil {
-		ariCalls = s.ari.Calls() // left in Stasis for the next run to re-adopt
-	}
-	s.log.Info("shutting down", "sip_calls", s.sip.Active(), "ari_calls", ariCalls)
+	// ARI's calls stay in Stasis for the next run to re-adopt; the
+	// others' end here.
+	s.log.Info("shutting down", activeCalls(s.transports)...)
 	cancel(nil)
 	wg.Wait()
 	closeCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
@@ -286,33 +264,6 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	s.close(closeCtx)
 	close(errs)
 	return errors.Join(collect(errs)...)
-}
-
-// drain refuses new native SIP calls and waits, saying how many are left,
-// until the calls in progress have ended, drainFor has passed, or ctx ends.
-// ARI callers are not waited for: the next run re-adopts them.
-func (s *server) drain(ctx context.Context) {
-	s.sip.Drain()
-	deadline := time.NewTimer(s.drainFor)
-	defer deadline.Stop()
-	tick := time.NewTicker(drainEvery)
-	defer tick.Stop()
-	poll := time.NewTicker(100 * time.Millisecond)
-	defer poll.Stop()
-	s.log.Info("draining: refusing new calls, waiting for the calls in progress", "calls", s.sip.Active(), "up_to", s.drainFor)
-	for s.sip.Active() > 0 {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			s.log.Warn("drain time is up; ending the remaining calls", "calls", s.sip.Active())
-			return
-		case <-tick.C:
-			s.log.Info("draining", "calls", s.sip.Active())
-		case <-poll.C:
-		}
-	}
-	s.log.Info("drained: no calls left")
 }
 
 func collect(ch <-chan error) []error {

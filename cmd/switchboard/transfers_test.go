@@ -3,13 +3,20 @@ package main
 import (
 	"context"
 	"testing"
+	"time"
 
+	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip/b2bua"
 )
 
+// TestAgentTransfers: the b2bua's transfer kinds map onto the ACD's check.
 func TestAgentTransfers(t *testing.T) {
-	check := agentTransfers(map[string]routing.GroupConfig{"billing": {}, "outage": {}})
+	acd, err := routing.New(routing.Config{Groups: map[string]routing.GroupConfig{"billing": {}, "outage": {}}}, routing.Options{Clock: clock.NewVirtual(time.Time{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := agentTransfers(acd)
 	cases := []struct {
 		kind, target string
 		ok           bool

@@ -31,7 +31,7 @@ func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink, callb
 		cals[name] = c
 	}
 	rc := cfg.Config
-	rc.NotReadyReasons = append(append([]string(nil), rc.NotReadyReasons...), reasonPhoneUnavailable)
+	rc.NotReadyReasons = append(append([]string(nil), rc.NotReadyReasons...), routing.ReasonPhoneUnavailable) // routing.DeviceGate parks agents with it
 	opts := routing.Options{Clock: clk, Events: sink, Calendars: cals}
 	if len(callbacks) > 0 {
 		opts.Callbacks = callbacks[0]

@@ -9,9 +9,9 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/internal/peers"
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/routing"
-	"github.com/switchboard-cc/switchboard/sip/siptest/peers"
 )
 
 // TestBaresipAgentE2E registers a real baresip (Debian package) as agent
