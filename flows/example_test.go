@@ -51,6 +51,6 @@ nodes:
 	_, err := flows.Compile(context.Background(), []flows.Source{{Name: "demo.yaml", Data: []byte(src)}}, flows.Env{})
 	fmt.Println(err)
 	// Output:
-	// demo.yaml:4:17: unknown node type "paly" (did you mean "play"?)
+	// demo.yaml:4:17: unknown node type "paly" (did you mean "play"?); the types are play, menu, input, hours, switch, set, queue, transfer, record, callback, lookup, goto, hangup
 	// demo.yaml:5:30: bye.cause: "bussy" is not one of [normal busy congestion rejected unallocated] (did you mean "busy"?)
 }

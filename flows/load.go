@@ -10,7 +10,6 @@ import (
 	"path"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -23,7 +22,10 @@ import (
 // against it.
 type Env struct {
 	// Calendars by name; an hours node naming any other calendar is an
-	// error (always checked: the engine needs the calendar itself).
+	// error (always checked: the engine needs the calendar itself). A nil
+	// value is a calendar that is defined but did not build: its own
+	// errors are the caller's to report, so an hours node naming it adds
+	// no "unknown calendar" on top. Such an Env is for validation only.
 	Calendars map[string]*hours.Calendar
 	// Groups are the skill groups (queues). nil: not checked (no
 	// switchboard.yaml at hand); non-nil, even empty: checked.
@@ -204,13 +206,8 @@ func (l *loader) parseFile(src Source) {
 			break
 		}
 		if err != nil {
-			p := Pos{File: src.Name, Line: 1, Col: 1}
-			msg := strings.TrimPrefix(err.Error(), "yaml: ")
-			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-				p.Line, _ = strconv.Atoi(m[1])
-				msg = m[2]
-			}
-			l.add(p, "yaml: %s", msg)
+			p, msg := yamlIssue(src.Name, src.Data, err)
+			l.add(p, "%s", msg)
 			return
 		}
 		if len(doc.Content) == 0 {

@@ -414,7 +414,7 @@ nodes:
   h: {type: hours, calendar: office, open: q, closed: q}
 `
 	got := issuesOf(t, func() error { _, err := compile(t, Env{}, src); return err }())
-	if len(got) != 1 || !strings.Contains(got[0], `unknown calendar "office"; switchboard.yaml defines none`) {
+	if len(got) != 1 || !strings.Contains(got[0], `unknown calendar "office"; switchboard.yaml defines no calendars`) {
 		t.Errorf("issues = %q", got)
 	}
 }

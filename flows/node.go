@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -147,7 +148,16 @@ func (c *nodeCtx) checkName(v *yaml.Node, kindName, name string, known []string)
 	if known == nil || name == "" || slices.Contains(known, name) {
 		return
 	}
-	c.s.l.add(c.s.pos(v), "unknown %s %q%s", kindName, name, didYouMean(name, known))
+	c.s.l.add(c.s.pos(v), "unknown %s %q%s; %s", kindName, name, didYouMean(name, known), defines(kindName, known))
+}
+
+// defines says which names of a kind switchboard.yaml has, for the
+// message about a name it lacks.
+func defines(kindName string, names []string) string {
+	if len(names) == 0 {
+		return "switchboard.yaml defines no " + kindName + "s"
+	}
+	return fmt.Sprintf("switchboard.yaml defines %ss %s", kindName, strings.Join(names, ", "))
 }
 
 func (l *loader) parseNode(fb *flowBuild, n *Node, v *yaml.Node) {
@@ -175,7 +185,7 @@ func (l *loader) parseNode(fb *flowBuild, n *Node, v *yaml.Node) {
 	fields, known := nodeFields[typ]
 	if !known {
 		if typ != "" {
-			l.add(s.pos(tv), "unknown node type %q%s", typ, didYouMean(string(typ), typeNames()))
+			l.add(s.pos(tv), "unknown node type %q%s; the types are %s", typ, didYouMean(string(typ), typeNames()), strings.Join(typeNames(), ", "))
 		}
 		fb.broken[n] = true
 		fb.hints[n] = targetHints(got, s)
@@ -363,18 +373,15 @@ func buildHours(c *nodeCtx) {
 	sp := &HoursSpec{CalendarName: c.str("calendar", "")}
 	c.n.Hours = sp
 	if v, ok := c.field("calendar"); ok && sp.CalendarName != "" {
-		sp.Calendar = c.s.l.env.Calendars[sp.CalendarName]
-		if sp.Calendar == nil {
+		var defined bool
+		sp.Calendar, defined = c.s.l.env.Calendars[sp.CalendarName]
+		if !defined {
 			names := make([]string, 0, len(c.s.l.env.Calendars))
 			for n := range c.s.l.env.Calendars {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			defined := "switchboard.yaml defines none"
-			if len(names) > 0 {
-				defined = fmt.Sprintf("switchboard.yaml defines %v", names)
-			}
-			c.s.l.add(c.s.pos(v), "unknown calendar %q%s; %s", sp.CalendarName, didYouMean(sp.CalendarName, names), defined)
+			c.s.l.add(c.s.pos(v), "unknown calendar %q%s; %s", sp.CalendarName, didYouMean(sp.CalendarName, names), defines("calendar", names))
 		}
 	}
 	c.target("open", func(t *Node) { sp.Open = t })

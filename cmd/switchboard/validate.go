@@ -42,10 +42,12 @@ func runValidate(ctx context.Context, m *Main, args []string) error {
 		return exitError{1}
 	}
 	var issues []string
+	files := map[string]bool{} // files with an issue
 	cals, calErrs := hours.Build(cfg.Calendars)
 	for _, ce := range calErrs {
 		for _, is := range ce.Issues {
 			issues = append(issues, fmt.Sprintf("%s:%d:%d: %s", cfg.source, is.Pos.Line, is.Pos.Col, is.Message))
+			files[cfg.source] = true
 		}
 	}
 	// Check the flows against the calendars that did build, so one broken
@@ -61,6 +63,11 @@ func runValidate(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	for name := range cfg.Calendars {
+		if cals[name] == nil {
+			env.Calendars[name] = nil // defined, reported above: not "unknown" too
+		}
+	}
 
 	srcs, err := flowSources(cfg, paths)
 	if err != nil {
@@ -75,6 +82,7 @@ func runValidate(ctx context.Context, m *Main, args []string) error {
 	case errors.As(err, &ve):
 		for _, is := range ve.Issues {
 			issues = append(issues, is.String())
+			files[is.Pos.File] = true
 		}
 	case err != nil:
 		return err
@@ -83,7 +91,8 @@ func runValidate(ctx context.Context, m *Main, args []string) error {
 		for _, is := range issues {
 			fmt.Fprintln(m.Stdout, is)
 		}
-		fmt.Fprintf(m.Stderr, "%d issue%s in %d file%s (config %s)\n", len(issues), plural(len(issues)), len(srcs), plural(len(srcs)), cfg.source)
+		fmt.Fprintf(m.Stderr, "%d issue%s in %d file%s (%d flow file%s checked, config %s)\n", len(issues), plural(len(issues)),
+			len(files), plural(len(files)), len(srcs), plural(len(srcs)), cfg.source)
 		return exitError{1}
 	}
 	if !*quiet {
