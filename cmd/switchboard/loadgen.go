@@ -21,6 +21,7 @@ func runLoadgen(ctx context.Context, m *Main, args []string) error {
 	fs := m.newFlagSet("loadgen", "loadgen --target HOST:PORT --calls N --rate R [flags]")
 	target := fs.String("target", "127.0.0.1:5060", "server SIP address (host:port) or a full sip: URI")
 	number := fs.String("number", "96069", "number to dial when --target is host:port")
+	from := fs.String("from", "1000", "caller number every call presents (the From user), e.g. to hit a flow's caller-based switch")
 	calls := fs.Int("calls", 10, "calls to place")
 	rate := fs.Float64("rate", 5, "calls started per second")
 	hold := fs.Duration("hold", 10*time.Second, "how long each call stays up")
@@ -61,7 +62,7 @@ func runLoadgen(ctx context.Context, m *Main, args []string) error {
 	rep, err := siptest.Load(ctx, phone, siptest.LoadConfig{
 		Target: uri, Calls: *calls, Rate: *rate, Hold: *hold,
 		Digits: *digits, DigitDelay: *digitDelay, MinAudio: *minAudio,
-		Options:  siptest.DialOptions{Codecs: []string{strings.ToUpper(*codec)}, DTMFPayloadType: uint8(*dtmfPT), Transport: *transport},
+		Options:  siptest.DialOptions{From: *from, Codecs: []string{strings.ToUpper(*codec)}, DTMFPayloadType: uint8(*dtmfPT), Transport: *transport},
 		Progress: func() { bar.Add(1) },
 	})
 	bar.Finish()
