@@ -138,6 +138,7 @@ var nodeFields = map[Type][]field{
 		{Name: "number", Kind: kTemplate, Default: "{{caller}}", Doc: "Number to call back."},
 		{Name: "group", Kind: kString, Doc: "Skill group that makes the callback."},
 		{Name: "prompt", Kind: kPrompts, Doc: "Confirmation played after the request is stored."},
+		{Name: "outside_hours", Kind: kBool, Default: "false", Doc: "Let an agent make the callback while the group's calendar is closed (someone working late); by default a callback booked after hours waits until the calendar opens."},
 		{Name: "on_fail", Kind: kTarget, Doc: "Where to go when the request is refused (the group is closed, or nobody can dial callbacks); none: `next`, without the confirmation."},
 		{Name: "next", Kind: kTarget, Doc: "Where to go next; none: the call ends."},
 	},

@@ -197,6 +197,9 @@ type CallbackSpec struct {
 	Group   string
 	Prompts []PromptRef // confirmation
 	OnFail  *Node       // when the request is refused (nil: Next, without the confirmation)
+	// OutsideHours lets an agent make the callback while the group's
+	// calendar is closed; by default it waits for the calendar to open.
+	OutsideHours bool
 }
 
 type LookupSpec struct {

@@ -520,6 +520,8 @@ func buildCallback(c *nodeCtx) {
 		Number:  c.template("number", DefaultCallbackNumber),
 		Group:   c.str("group", ""),
 		Prompts: c.prompts("prompt"),
+		// A callback keeps to its group's hours unless the flow says.
+		OutsideHours: c.boolean("outside_hours", false),
 	}
 	c.n.Callback = sp
 	if v, ok := c.field("group"); ok {

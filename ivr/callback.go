@@ -17,7 +17,7 @@ import (
 func (r *run) callback(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 	cb := n.Callback
 	number := cb.Number.Render(&r.vars)
-	req := routing.Request{CallID: r.call.ID(), Caller: r.call.From(), Group: cb.Group, Callback: true}
+	req := routing.Request{CallID: r.call.ID(), Caller: r.call.From(), Group: cb.Group, Callback: true, OutsideHours: cb.OutsideHours}
 	if err := r.e.router.RequestCallback(ctx, req, number); err != nil {
 		if r.callerGone(ctx, err) {
 			return nil, err

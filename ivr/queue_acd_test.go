@@ -3,6 +3,7 @@ package ivr_test
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,4 +122,44 @@ func TestQueueNodeOverflowWithTheACD(t *testing.T) {
 		}
 	}
 	t.Error("no queue.connect")
+}
+
+// recordingRouter accepts every callback and keeps the requests.
+type recordingRouter struct {
+	ivr.NoAgents
+	mu   sync.Mutex
+	reqs []routing.Request
+}
+
+func (r *recordingRouter) RequestCallback(_ context.Context, req routing.Request, _ string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = append(r.reqs, req)
+	return nil
+}
+
+// The callback node's outside_hours reaches the router; without it a
+// callback keeps to the group's hours.
+func TestCallbackOutsideHoursReachesTheRouter(t *testing.T) {
+	for _, outside := range []bool{false, true} {
+		router := &recordingRouter{}
+		b := NewFlow("test", "en", "100")
+		b.Node("cb", "bye", &flows.CallbackSpec{Number: T("{{caller}}"), Group: "billing", OutsideHours: outside})
+		b.Node("bye", "", &flows.PlaySpec{Prompts: P("goodbye")})
+		clk := clock.NewVirtual(mondayMorning)
+		eng, err := ivr.New(ivr.Config{}, ivr.Deps{
+			Catalog: func() *flows.Catalog { return Catalog(b.Flow()) },
+			Clock:   clk, Events: &Recorder{}, Router: router,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		go clk.AutoAdvance(ctx, quietTime)
+		eng.Run(ctx, NewCall(Config{ID: "c1", From: "5551234", To: "100", Clock: clk}))
+		cancel()
+		if len(router.reqs) != 1 || router.reqs[0].OutsideHours != outside || !router.reqs[0].Callback {
+			t.Errorf("outside_hours %v: requests %+v; want one callback with OutsideHours %v", outside, router.reqs, outside)
+		}
+	}
 }

@@ -115,6 +115,9 @@ type group struct {
 	steps       []groupStep
 	waiting     map[*Ticket]struct{}
 	stats       groupStats
+	// calendarDue fires when the group's calendar next opens or closes,
+	// while callbacks wait that must keep to its hours (hold.go).
+	calendarDue deadline
 }
 
 // groupStep is the requirement after an overflow step, cumulative.
@@ -205,6 +208,7 @@ func newGroup(name string, gc GroupConfig, cal Calendar) *group {
 		calendar:    cal,
 		waiting:     map[*Ticket]struct{}{},
 	}
+	g.calendarDue = deadline{kind: dueCalendar, g: g}
 	if g.strategy == "" {
 		g.strategy = LongestIdle
 	}
@@ -385,6 +389,7 @@ type deadline struct {
 	t    *Ticket
 	ag   *agent
 	off  *offer
+	g    *group
 }
 
 type dueKind uint8
@@ -395,6 +400,7 @@ const (
 	dueReservation
 	dueRest
 	dueWrap
+	dueCalendar
 )
 
 // fire runs a deadline that fell due, under the lock with a.now at its
@@ -414,6 +420,8 @@ func (a *ACD) fire(d *deadline) {
 		a.matchAgent(ctx, d.ag)
 	case dueWrap:
 		a.endWrap(ctx, d.ag)
+	case dueCalendar:
+		a.calendarChanged(ctx, d.g)
 	}
 }
 
@@ -421,6 +429,11 @@ type deadlineHeap = indexedHeap[*deadline]
 
 func (d *deadline) before(o *deadline) bool {
 	if d.when.Equal(o.when) {
+		// A calendar change goes first: the callbacks it holds must be
+		// out of line before an agent freed in the same instant looks.
+		if cd, co := d.kind == dueCalendar, o.kind == dueCalendar; cd != co {
+			return cd
+		}
 		return d.seq < o.seq
 	}
 	return d.when.Before(o.when)

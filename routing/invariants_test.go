@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/hours"
 	"github.com/switchboard-cc/switchboard/internal/clock"
 )
 
@@ -36,7 +38,7 @@ func randomConfig(r *rand.Rand) Config {
 			"gb": {Skills: map[string]int{"b": 3}, Strategy: RingAll, RingTimeout: Duration(10 * time.Second), MaxWait: Duration(90 * time.Second)},
 			"gc": {Skills: map[string]int{"c": 1}, Strategy: RoundRobin, Overflow: []OverflowStep{{After: Duration(20 * time.Second), Skills: map[string]int{"c": 0}}}},
 			"gd": {Skills: map[string]int{"a": 2, "b": 1}, Strategy: SkillLevel, WrapUp: Duration(2 * time.Second), MaxWait: Duration(60 * time.Second)},
-			"ge": {Skills: map[string]int{"b": 1}, Strategy: Strategies[r.IntN(len(Strategies))], MaxWait: Duration(100 * time.Second)},
+			"ge": {Skills: map[string]int{"b": 1}, Strategy: Strategies[r.IntN(len(Strategies))], MaxWait: Duration(100 * time.Second), Calendar: "shift"},
 		},
 	}
 	states := []string{"", "ready", "ready", "not_ready"}
@@ -51,6 +53,26 @@ func randomConfig(r *rand.Rand) Config {
 	}
 	return cfg
 }
+
+// shiftCalendar opens for 60 s and closes for 30 s from 09:30 to 11:30
+// (the sequences start at 10:00 and last well under an hour), so the
+// randomized sequences see group ge open, close and reopen with callbacks
+// waiting.
+func shiftCalendar(t testing.TB) map[string]Calendar {
+	cal, err := shift()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]Calendar{"shift": cal}
+}
+
+var shift = sync.OnceValues(func() (*hours.Calendar, error) {
+	var day []hours.Range
+	for start := 9*3600 + 1800; start < 11*3600+1800; start += 90 {
+		day = append(day, hours.Range{Start: start, End: start + 60})
+	}
+	return hours.New(hours.Spec{Name: "shift", Location: t0.Location(), Weekly: map[time.Weekday][]hours.Range{t0.Weekday(): day}})
+})
 
 // checker holds the event-derived model and checks each event as the ACD
 // emits it (under the ACD's lock, so it may read the ACD's state).
@@ -141,6 +163,9 @@ func (c *checker) event(e events.Event) {
 		if p := c.presence[e.Agent]; p != "ready" {
 			c.fail("agent %s offered call %s while %s", e.Agent, e.CallID, p)
 		}
+		if t := c.acd.tickets[e.CallID]; t != nil && t.req.Callback && !t.req.OutsideHours && t.group.calendar != nil && !t.group.calendar.Status(e.Time).Open {
+			c.fail("callback %s offered while group %s's calendar is closed", e.CallID, t.group.name)
+		}
 		c.fifo(e)
 	}
 }
@@ -155,7 +180,7 @@ func (c *checker) fifo(e events.Event) {
 		return
 	}
 	for _, w := range a.tickets {
-		if w == t || w.state != waiting {
+		if w == t || w.state != waiting || w.held { // a held callback waits for its calendar, out of line
 			continue
 		}
 		for _, en := range w.entries {
@@ -199,8 +224,15 @@ func checkState(a *ACD) error {
 				return fmt.Errorf("call %s connected to %s who is %v", id, t.agent.id, t.agent.activity)
 			}
 		case waiting:
+			closed := t.group.calendar != nil && !t.group.calendar.Status(a.now).Open
+			if want := t.req.Callback && !t.req.OutsideHours && closed; t.held != want {
+				return fmt.Errorf("waiting call %s held=%v; want %v (callback %v, calendar closed %v)", id, t.held, want, t.req.Callback, closed)
+			}
 			for _, e := range t.entries {
-				if e.index < 0 || e.pool.calls[e.index] != e {
+				if t.held && e.index >= 0 {
+					return fmt.Errorf("held callback %s is in a line", id)
+				}
+				if !t.held && (e.index < 0 || e.pool.calls[e.index] != e) {
 					return fmt.Errorf("waiting call %s missing from a line", id)
 				}
 			}
@@ -348,7 +380,7 @@ func runSequence(t *testing.T, seed uint64, steps int) bool {
 	rec := &recorder{check: chk.event}
 	clk := clock.NewVirtual(t0)
 	cfg := randomConfig(r)
-	acd, err := New(cfg, Options{Clock: clk, Events: rec})
+	acd, err := New(cfg, Options{Clock: clk, Events: rec, Calendars: shiftCalendar(t)})
 	if err != nil {
 		t.Fatalf("seed %d: New: %v", seed, err)
 	}
@@ -397,6 +429,7 @@ func runSequence(t *testing.T, seed uint64, steps int) bool {
 				req = Request{CallID: c.tk.req.CallID, Group: c.tk.req.Group}
 				id = req.CallID
 			}
+			req.OutsideHours = r.IntN(4) == 0
 			err := acd.RequestCallback(ctx, req, "+86100")
 			did = fmt.Sprintf("callback %s: %v", id, err)
 			if err == nil {
@@ -541,7 +574,7 @@ func TestConcurrentCalls(t *testing.T) {
 	for i := range cfg.Agents {
 		cfg.Agents[i].State = "ready"
 	}
-	acd, err := New(cfg, Options{Clock: clk, Events: rec})
+	acd, err := New(cfg, Options{Clock: clk, Events: rec, Calendars: shiftCalendar(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

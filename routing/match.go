@@ -99,7 +99,7 @@ func (ag *agent) pickCall() *entry {
 // matchCall offers t to a free agent of its own line if there is one, else
 // of the overflow groups' lines in step order.
 func (a *ACD) matchCall(ctx context.Context, t *Ticket) {
-	if t.state != waiting {
+	if t.state != waiting || t.held {
 		return
 	}
 	if e := t.pickLine(); e != nil {

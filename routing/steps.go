@@ -117,7 +117,7 @@ func (a *ACD) overflowStep(t *Ticket) {
 	t.entries = a.entriesFor(t, t.entries)
 	a.scheduleStep(t)
 	if inLine {
-		a.enterLines(t)
+		a.toLine(t)
 		a.matchCall(ctx, t)
 	}
 }

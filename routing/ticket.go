@@ -33,6 +33,7 @@ type Ticket struct {
 	agent      *agent
 	exit       ExitReason
 	timedOut   bool // max wait passed while an offer was ringing
+	held       bool // a callback waiting, out of every line, for its group's calendar to open
 	maxWait    deadline
 	nextStep   deadline
 	offers     chan Offer
@@ -171,7 +172,7 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 	}
 	a.scheduleStep(t)
 	position := a.newPosition(t)
-	a.enterLines(t)
+	a.toLine(t)
 	data := map[string]string{"priority": strconv.Itoa(req.Priority), "position": strconv.Itoa(position)}
 	if req.Callback {
 		data["callback"] = "1"
@@ -213,6 +214,7 @@ func (a *ACD) enterLines(t *Ticket) {
 		e.pool.byPriority[t.req.Priority]++
 	}
 	t.state = waiting
+	t.held = false
 }
 
 // leaveLines takes t out of every pool line.
@@ -452,7 +454,7 @@ func (a *ACD) missed(ctx context.Context, t *Ticket, misses map[string]string) {
 // more (the agents who could logged out, or lost the skill, while it rang),
 // as leaveEmpty does for the calls in line.
 func (a *ACD) backInLine(ctx context.Context, t *Ticket) {
-	a.enterLines(t) // same keys: the same place as before
+	a.toLine(t) // same keys: the same place as before
 	a.touchGroup(t.group)
 	if !t.req.Callback && t.unstaffed() {
 		a.leaveLines(t)

@@ -23,6 +23,10 @@ type Request struct {
 	// callback re-enters with the time its caller first queued.
 	EnqueuedAt time.Time
 	Callback   bool // a virtual-hold callback rather than a caller on the line
+	// OutsideHours lets a callback be offered while the group's calendar
+	// is closed (agents working late). Without it a callback waits, not
+	// offered to anyone, until the group's calendar opens.
+	OutsideHours bool
 	// Overflow widens Skills while the call waits (the queue node's own
 	// overflow steps): once the call has waited a step's After, the
 	// levels it names replace those of Skills (0 drops the skill). Steps
