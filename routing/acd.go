@@ -47,6 +47,9 @@ type Options struct {
 	// ACD's lock held, in the goroutine that made the decision, so it must
 	// not block (start a goroutine).
 	Callbacks func(CallbackDue)
+	// Claims, when set, arbitrates agents shared with other ACDs (a
+	// cluster; see Claims). Nil: this ACD alone decides for its agents.
+	Claims Claims
 }
 
 // CallbackDue is a callback whose turn has come.
@@ -75,6 +78,7 @@ type ACD struct {
 	log       *slog.Logger
 	reasons   []string
 	callbacks func(CallbackDue)
+	claims    Claims
 
 	groups     map[string]*group
 	groupNames []string
@@ -150,6 +154,7 @@ func New(cfg Config, opts Options) (*ACD, error) {
 		log:       opts.Logger,
 		reasons:   cfg.NotReadyReasons,
 		callbacks: opts.Callbacks,
+		claims:    opts.Claims,
 		groups:    map[string]*group{},
 		agents:    map[string]*agent{},
 		pools:     map[string]*pool{},
@@ -415,6 +420,7 @@ func (a *ACD) fire(d *deadline) {
 	case dueReservation:
 		a.reservationLapsed(d.t, d.off)
 	case dueRest:
+		d.ag.heldElsewhere = false
 		a.reindex(d.ag)
 		a.touchAgent(d.ag)
 		a.matchAgent(ctx, d.ag)

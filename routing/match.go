@@ -34,6 +34,9 @@ func (a *ACD) set(ag *agent, p Presence, reason string, act Activity) {
 		ag.since = a.now
 	}
 	ag.presence, ag.reason, ag.activity = p, reason, act
+	if act == Idle {
+		a.unclaim(ag)
+	}
 	a.reindex(ag)
 	a.touchAgent(ag)
 	if len(a.subs) > 0 {
@@ -102,7 +105,13 @@ func (a *ACD) matchCall(ctx context.Context, t *Ticket) {
 	if t.state != waiting || t.held {
 		return
 	}
-	if e := t.pickLine(); e != nil {
+	// An offer refused by Claims leaves the call waiting and takes the
+	// agent out of reach, so look again until offered or out of agents.
+	for t.state == waiting {
+		e := t.pickLine()
+		if e == nil {
+			return
+		}
 		a.offer(ctx, e, nil)
 	}
 }
@@ -136,6 +145,18 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	default:
 		off.one[0] = p.agents[0].ag
 		off.agents = off.one[:]
+	}
+	if a.claims != nil {
+		kept := make([]*agent, 0, len(off.agents))
+		for _, ag := range off.agents {
+			if a.claim(ag, t.req.CallID) {
+				kept = append(kept, ag)
+			}
+		}
+		if len(kept) == 0 {
+			return // every agent is another node's: the caller looks again
+		}
+		off.agents = kept
 	}
 	agents := off.agents
 	eps := off.oneEP[:]
