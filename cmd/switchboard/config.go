@@ -66,6 +66,10 @@ type EventsConfig struct {
 	// ShortAbandon: abandons shorter than this are left out of the
 	// abandonment rate in reports (default 5s).
 	ShortAbandon time.Duration `yaml:"short_abandon"`
+	// Store is where the event log lives: empty for events.db in the data
+	// folder (SQLite, one node), or a postgres:// URL for the PostgreSQL
+	// database every node of a cluster writes to and reports read.
+	Store string `yaml:"store"`
 }
 
 const (

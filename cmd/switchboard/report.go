@@ -20,16 +20,15 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/events/jsonl"
-	"github.com/switchboard-cc/switchboard/events/sqlite"
 	"github.com/switchboard-cc/switchboard/metrics"
 )
 
-const reportUsage = `report [--data DIR | --jsonl FILE] [--from T] [--to T] [--tz ZONE]
+const reportUsage = `report [--data DIR | --store postgres://URL | --jsonl FILE] [--from T] [--to T] [--tz ZONE]
        [--by queue|agent|interval|node|day|month] [--sl-formula F] [--sl-threshold 20s]
        [--short-abandon 5s] [--interval 30m] [--format table|csv|json|queue_log|jsonl]
 
-Call-center metrics computed from the event log (DATA/events.db, or a JSONL
-export). T is 2026-11-02, 2026-11-02T08:00, RFC 3339, today or yesterday,
+Call-center metrics computed from the event log (DATA/events.db, a
+cluster's PostgreSQL database, or a JSONL export). T is 2026-11-02, 2026-11-02T08:00, RFC 3339, today or yesterday,
 in --tz. --format queue_log writes the range as Asterisk queue_log lines,
 --format jsonl exports it as JSON Lines.
 
@@ -74,9 +73,9 @@ func openSource(ctx context.Context, dataDir, jsonlPath string) (*eventSource, e
 			},
 		}, nil
 	}
-	st, err := sqlite.OpenDir(ctx, dataDir, sqlite.Options{ReadOnly: true})
+	st, err := openEventLog(ctx, dataDir, true)
 	if err != nil {
-		return nil, fmt.Errorf("no event store in %s (serve --data %s writes one, or pass --jsonl FILE): %w", dataDir, dataDir, err)
+		return nil, err
 	}
 	return &eventSource{
 		reader: st,
@@ -135,7 +134,8 @@ type rangeFlags struct {
 }
 
 func (r *rangeFlags) register(fs flagSet) {
-	fs.StringVar(&r.data, "data", defaultData, "data directory holding events.db")
+	fs.StringVar(&r.data, "data", defaultData, "data directory holding events.db, or the cluster's postgres:// URL")
+	fs.StringVar(&r.data, "store", defaultData, "the same as --data (reads better with a postgres:// URL)")
 	fs.StringVar(&r.jsonl, "jsonl", "", "read this JSONL export instead of the store")
 	fs.StringVar(&r.from, "from", "", "start of the range (inclusive)")
 	fs.StringVar(&r.to, "to", "", "end of the range (exclusive)")

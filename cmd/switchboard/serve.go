@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-cc/switchboard/events"
-	"github.com/switchboard-cc/switchboard/events/sqlite"
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/httpapi"
 	"github.com/switchboard-cc/switchboard/internal/clock"
@@ -89,7 +88,7 @@ const drainEvery = 5 * time.Second
 type server struct {
 	cfg     *Config
 	log     *slog.Logger
-	store   *sqlite.Store
+	store   eventLog
 	writer  *events.Writer
 	sink    events.Sink
 	live    *httpapi.CallTracker
@@ -138,7 +137,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	s.store, err = sqlite.OpenDir(ctx, cfg.Data, sqlite.Options{})
+	s.store, err = openEventLog(ctx, cfg.eventStore(), false)
 	if err != nil {
 		return nil, err
 	}

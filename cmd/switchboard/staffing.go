@@ -14,7 +14,7 @@ import (
 )
 
 const staffingUsage = `staffing --calls N --aht 240s [--interval 30m] [--sl 80/20] [--shrinkage 0.3] [--format table|json]
-       staffing [--data DIR | --jsonl FILE] [--from T --to T] [--queue Q] [--sl 80/20] [--shrinkage 0.3] [--format table|json]
+       staffing [--data DIR | --store postgres://URL | --jsonl FILE] [--from T --to T] [--queue Q] [--sl 80/20] [--shrinkage 0.3] [--format table|json]
 
 Erlang C: the fewest agents N whose service level 1 − C·e^(−(N−A)·T/AHT)
 meets the target, A = calls × AHT / interval; scheduled = ceil(N / (1 −
@@ -54,7 +54,7 @@ func runStaffing(ctx context.Context, m *Main, args []string) error {
 		if !set["calls"] || *aht <= 0 || *calls < 0 {
 			return fmt.Errorf("%w: a what-if plan needs --calls N and --aht DURATION (> 0)", errUsage)
 		}
-		if set["data"] || set["jsonl"] || set["from"] || set["to"] || set["queue"] {
+		if set["data"] || set["store"] || set["jsonl"] || set["from"] || set["to"] || set["queue"] {
 			return fmt.Errorf("%w: --calls/--aht plan without a log; drop --data, --jsonl, --from, --to and --queue", errUsage)
 		}
 		plan, err := metrics.Staff(metrics.StaffingInput{Calls: *calls, AHT: *aht, Interval: rf.interval,
