@@ -58,6 +58,14 @@ type Config struct {
 	// FloodRate < 0 turns the limit off (benchmarks from one address).
 	FloodRate  float64 `yaml:"flood_rate"`
 	FloodBurst int     `yaml:"flood_burst"`
+	// TCPIdleTimeout closes a SIP/TCP connection that sent nothing for
+	// this long, unless a call in progress uses it (0: DefaultTCPIdleTimeout;
+	// negative: never). TCPMaxPerSource caps connections from one IP and
+	// TCPMaxConns all of them; more are closed as soon as they are
+	// accepted (0: the defaults, see tcplimit.go; negative: no cap).
+	TCPIdleTimeout  time.Duration `yaml:"tcp_idle_timeout"`
+	TCPMaxPerSource int           `yaml:"tcp_max_per_source"`
+	TCPMaxConns     int           `yaml:"tcp_max_conns"`
 	// PacerShards splits the 20 ms media tick over this many goroutines;
 	// 0: one per CPU (GOMAXPROCS).
 	PacerShards int `yaml:"pacer_shards"`
@@ -124,6 +132,15 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.FloodBurst == 0 {
 		c.FloodBurst = DefaultFloodBurst
+	}
+	if c.TCPIdleTimeout == 0 {
+		c.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.TCPMaxPerSource == 0 {
+		c.TCPMaxPerSource = DefaultTCPMaxPerSource
+	}
+	if c.TCPMaxConns == 0 {
+		c.TCPMaxConns = maxTCPConns()
 	}
 	if c.UserAgent == "" {
 		c.UserAgent = "Switchboard"

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,10 @@ type Server struct {
 	stats Stats
 
 	agents *AgentPhones // nil: no agent phones (agents.go)
+
+	tcpLn    *limitedListener
+	tcpMu    sync.Mutex
+	tcpCalls map[string]int // remote host:port -> calls signalled over that TCP connection
 }
 
 // Stats counts what the server did, for logs and the bench.
@@ -204,6 +209,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	bg.Go(func() { s.sweepRTPTimeouts(mediaCtx) })
 	errc := make(chan error, 2)
 	go func() { errc <- s.sipSrv.ServeUDP(udp) }()
+	s.tcpLn = newLimitedListener(tcp, tcpLimits{idle: s.cfg.TCPIdleTimeout, perSource: s.cfg.TCPMaxPerSource,
+		total: s.cfg.TCPMaxConns, busy: s.tcpInUse, log: s.log})
+	tcp = s.tcpLn
 	go func() { errc <- s.sipSrv.ServeTCP(tcp) }()
 	if err := waitListening(ua.TransportLayer(), "udp", s.addr, errc); err != nil {
 		stopMedia()
@@ -230,6 +238,31 @@ func (s *Server) Serve(ctx context.Context) error {
 	tcp.Close()
 	ua.Close()
 	return serveErr
+}
+
+// tcpInUse reports whether a call in progress was signalled over the TCP
+// connection from remote: that connection is kept however quiet it is.
+func (s *Server) tcpInUse(remote string) bool {
+	s.tcpMu.Lock()
+	defer s.tcpMu.Unlock()
+	return s.tcpCalls[remote] > 0
+}
+
+func (s *Server) tcpCallStarted(remote string) {
+	s.tcpMu.Lock()
+	defer s.tcpMu.Unlock()
+	if s.tcpCalls == nil {
+		s.tcpCalls = map[string]int{}
+	}
+	s.tcpCalls[remote]++
+}
+
+func (s *Server) tcpCallEnded(remote string) {
+	s.tcpMu.Lock()
+	defer s.tcpMu.Unlock()
+	if s.tcpCalls[remote]--; s.tcpCalls[remote] <= 0 {
+		delete(s.tcpCalls, remote)
+	}
 }
 
 // listen binds UDP, then TCP on the same port (retrying when port 0 gave
@@ -448,6 +481,10 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, o offer) {
 	}
 	s.calls.Store(dialog.ID, c)
 	s.stats.Accepted.Add(1)
+	if strings.EqualFold(req.Transport(), "tcp") {
+		s.tcpCallStarted(req.Source())
+		defer s.tcpCallEnded(req.Source())
+	}
 	// CANCEL and BYE end the dialog's context: the call is gone.
 	stopWatch := context.AfterFunc(dialog.Context(), func() {
 		reason := "bye"
