@@ -159,7 +159,7 @@ func floodChild() {
 	}
 	// No caps: the flood must reach the descriptor limit, so Accept fails.
 	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: -1, TCPMaxConns: -1, TCPMaxPerSource: -1}, Deps{
-		Handler: noopHandler, Prompts: testPrompts, Logger: slog.New(slog.DiscardHandler)})
+		Handler: runs(noopHandler), Prompts: testPrompts, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Println("new:", err)
 		os.Exit(1)
