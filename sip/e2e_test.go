@@ -125,7 +125,7 @@ func TestBaresipWalksIVR(t *testing.T) {
 	srv := startE2EServer(t, walkHandler(recPath, walks))
 	prompt := promptLength(t)
 	mic, spoken := callerMic(t, dir, prompt+2500*time.Millisecond)
-	sipPort, _ := peers.FreePort()
+	sipPort, _ := peers.FreePorts(2) // baresip binds SIP/TLS on the next port
 	ctrlPort, _ := peers.FreePort()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package peers
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -10,21 +11,47 @@ import (
 
 // FreePort returns a port that was free on 127.0.0.1 for both UDP and TCP a
 // moment ago (real agents need a number in their config, not port 0).
-func FreePort() (int, error) {
-	for range 20 {
+func FreePort() (int, error) { return FreePorts(1) }
+
+// FreePorts returns the first of n consecutive ports that were all free on
+// 127.0.0.1 for UDP and TCP a moment ago. baresip needs two: it binds SIP
+// on its port and SIP/TLS on the next one, and fails to start when that
+// one is taken.
+func FreePorts(n int) (int, error) {
+	for range 50 {
 		l, err := net.ListenPacket("udp", "127.0.0.1:0")
 		if err != nil {
 			return 0, err
 		}
 		port := l.LocalAddr().(*net.UDPAddr).Port
-		t, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		l.Close()
-		if err == nil {
-			t.Close()
+		if port+n-1 <= 65535 && portsFree(port, n) {
 			return port, nil
 		}
 	}
-	return 0, fmt.Errorf("no free port")
+	return 0, fmt.Errorf("no %d free consecutive ports", n)
+}
+
+func portsFree(first, n int) bool {
+	var held []io.Closer
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for p := first; p < first+n; p++ {
+		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		held = append(held, u)
+		t, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		held = append(held, t)
+	}
+	return true
 }
 
 // SpeechWAV speaks text with espeak-ng into an 8 kHz mono 16-bit WAV in dir,

@@ -38,7 +38,7 @@ func NewBaresip(t testing.TB, cfg BaresipConfig) *Baresip {
 		cfg.Dir = t.TempDir()
 	}
 	if cfg.SIPPort == 0 {
-		cfg.SIPPort = mustFreePort(t)
+		cfg.SIPPort = mustFreePorts(t, 2) // SIP, and SIP/TLS on the next port
 	}
 	if cfg.CtrlPort == 0 {
 		cfg.CtrlPort = mustFreePort(t)
@@ -170,9 +170,11 @@ func WriteTone(t testing.TB, path string, hz float64, d time.Duration) {
 	}
 }
 
-func mustFreePort(t testing.TB) int {
+func mustFreePort(t testing.TB) int { t.Helper(); return mustFreePorts(t, 1) }
+
+func mustFreePorts(t testing.TB, n int) int {
 	t.Helper()
-	p, err := FreePort()
+	p, err := FreePorts(n)
 	if err != nil {
 		t.Fatal(err)
 	}
