@@ -29,9 +29,7 @@ type call struct {
 	sub       ari.Subscription
 
 	mu       sync.Mutex
-	digits   []rune
-	digitSig chan struct{} // closed and replaced on every digit
-	swallow  map[rune]int  // keys that ended a recording, not yet seen by pump
+	keys     *ivr.Keypad   // the caller's DTMF stream, closed when the call is gone
 	done     chan struct{} // closed when the channel left Stasis
 	gone     bool
 	seenEnd  bool // Asterisk said the channel left (StasisEnd, ChannelDestroyed)
@@ -51,7 +49,7 @@ var _ ivr.Call = (*call)(nil)
 func (t *Transport) newCall(parent context.Context, ch ari.ChannelData, args []string, recovered bool) *call {
 	ctx, cancel := context.WithCancel(parent)
 	c := &call{t: t, id: ch.ID, to: dialedNumber(ch, args), recovered: recovered,
-		ctx: ctx, cancel: cancel, serveCtx: parent, digitSig: make(chan struct{}), done: make(chan struct{})}
+		ctx: ctx, cancel: cancel, serveCtx: parent, keys: ivr.NewKeypad(), done: make(chan struct{})}
 	if ch.Caller != nil {
 		c.from = ch.Caller.Number
 	}
@@ -71,16 +69,9 @@ func (c *call) pump() {
 	for e := range c.sub.Events() {
 		switch ev := e.(type) {
 		case *ari.ChannelDtmfReceived:
-			c.mu.Lock()
-			if d := []rune(ev.Digit); len(d) == 1 && c.swallow[d[0]] > 0 {
-				c.swallow[d[0]]--
-				c.mu.Unlock()
-				continue
+			for _, d := range ev.Digit {
+				c.keys.Press(d)
 			}
-			c.digits = append(c.digits, []rune(ev.Digit)...)
-			close(c.digitSig)
-			c.digitSig = make(chan struct{})
-			c.mu.Unlock()
 		case *ari.StasisEnd, *ari.ChannelDestroyed:
 			c.mu.Lock()
 			c.seenEnd = true
@@ -100,6 +91,7 @@ func (c *call) markGone() {
 	defer c.mu.Unlock()
 	if !c.gone {
 		c.gone = true
+		c.keys.Close(c.hangupErr("call"))
 		close(c.done)
 	}
 }
@@ -222,46 +214,8 @@ func (c *call) Answer(ctx context.Context) error {
 	return nil
 }
 
-// swallowDigit removes a key that ended a recording from the buffer (at or
-// after index from), or, when pump has not buffered it yet, makes pump drop
-// it: it belonged to the recording, not to the next menu.
-func (c *call) swallowDigit(d rune, from int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := min(from, len(c.digits)); i < len(c.digits); i++ {
-		if c.digits[i] == d {
-			c.digits = append(c.digits[:i], c.digits[i+1:]...)
-			return
-		}
-	}
-	if c.swallow == nil {
-		c.swallow = map[rune]int{}
-	}
-	c.swallow[d]++
-}
-
-// takeDigit removes and returns the first buffered digit.
-func (c *call) takeDigit() (rune, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.digits) == 0 {
-		return 0, false
-	}
-	d := c.digits[0]
-	c.digits = c.digits[1:]
-	return d, true
-}
-
-// peekDigit returns the first buffered digit and the signal to wait on when
-// there is none.
-func (c *call) peekDigit() (string, <-chan struct{}) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.digits) > 0 {
-		return string(c.digits[0]), nil
-	}
-	return "", c.digitSig
-}
+// Keys is the caller's DTMF stream.
+func (c *call) Keys() *ivr.Keypad { return c.keys }
 
 var hangupReasons = map[string]string{"normal": "normal", "busy": "busy", "congestion": "congestion",
 	"no_answer": "no_answer", "timeout": "timeout", "rejected": "rejected", "unallocated": "unallocated",

@@ -154,10 +154,7 @@ func waitDigits(t *testing.T, hs *harness, id string, n int) {
 		c := hs.tr.calls[id]
 		hs.tr.mu.Unlock()
 		if c != nil {
-			c.mu.Lock()
-			got := len(c.digits)
-			c.mu.Unlock()
-			if got >= n {
+			if c.keys.Len() >= n {
 				return
 			}
 		}

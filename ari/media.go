@@ -21,8 +21,8 @@ func (c *call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 			return "", err
 		}
 		if p.Barge {
-			if d, _ := c.peekDigit(); d != "" {
-				return d, nil
+			if d, _, _ := c.keys.Peek(); d != 0 {
+				return string(d), nil
 			}
 		}
 		media, err := c.t.cfg.Media(pr)
@@ -55,11 +55,15 @@ func (c *call) playOne(ctx context.Context, media string, barge bool) (string, e
 	for {
 		var sig <-chan struct{}
 		if barge {
-			var d string
-			if d, sig = c.peekDigit(); d != "" {
-				c.stopPlayback(id)
-				return d, nil
+			d, next, err := c.keys.Peek()
+			if err != nil {
+				return "", c.hangupErr("play")
 			}
+			if d != 0 {
+				c.stopPlayback(id)
+				return string(d), nil
+			}
+			sig = next
 		}
 		select {
 		case e, ok := <-sub.Events():
@@ -101,50 +105,13 @@ func (c *call) stopPlayback(id string) {
 	_ = c.t.do(ctx, "stop playback", func() error { return c.t.rest.Playback().Stop(c.t.key(ari.PlaybackKey, id)) })
 }
 
-// Collect takes buffered digits first, then waits for more on the
-// transport's clock: FirstDigit for the first, InterDigit after each.
+// Collect runs the engine's collector over the call's keys on the
+// transport's clock.
 func (c *call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
-	var got []rune
-	wait, reason := col.FirstDigit, ivr.StopFirstTimeout
-	for {
-		for {
-			d, ok := c.takeDigit()
-			if !ok {
-				break
-			}
-			if col.Terminator != "" && strings.ContainsRune(col.Terminator, d) {
-				return ivr.Collected{Digits: string(got), Stop: ivr.StopTerminator}, nil
-			}
-			got = append(got, d)
-			if col.Max > 0 && len(got) >= col.Max {
-				return ivr.Collected{Digits: string(got), Stop: ivr.StopMaxDigits}, nil
-			}
-			wait, reason = col.InterDigit, ivr.StopInterTimeout
-		}
-		if err := c.check(ctx, "collect"); err != nil {
-			return ivr.Collected{Digits: string(got)}, err
-		}
-		_, sig := c.peekDigit()
-		if sig == nil {
-			continue
-		}
-		if wait <= 0 {
-			return ivr.Collected{Digits: string(got), Stop: reason}, nil
-		}
-		timer := c.t.clk.NewTimer(wait)
-		select {
-		case <-sig:
-			timer.Stop()
-		case <-timer.C():
-			return ivr.Collected{Digits: string(got), Stop: reason}, nil
-		case <-c.done:
-			timer.Stop()
-			return ivr.Collected{Digits: string(got)}, c.hangupErr("collect")
-		case <-ctx.Done():
-			timer.Stop()
-			return ivr.Collected{Digits: string(got)}, ctx.Err()
-		}
+	if err := c.check(ctx, "collect"); err != nil {
+		return ivr.Collected{}, err
 	}
+	return ivr.CollectKeys(ctx, c.t.clk, c.keys, col)
 }
 
 // recordGrace is how long past Max the transport waits for Asterisk to end
@@ -160,9 +127,7 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	if err := c.check(ctx, "record"); err != nil {
 		return ivr.Recording{}, err
 	}
-	c.mu.Lock()
-	before := len(c.digits)
-	c.mu.Unlock()
+	before := c.keys.Len()
 	name := strings.TrimSuffix(path.Base(r.Path), path.Ext(r.Path))
 	if r.Path == "" || name == "." || name == "/" {
 		name = c.newID("rec")
@@ -200,9 +165,9 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	}
 	// A terminating key pressed as the recording was being set up (the
 	// caller heard the beep prompt) ends it now.
-	if d, ok := c.bufferedKey(r.Terminator, before); ok {
+	if d, ok := c.keys.Find(r.Terminator, before); ok {
 		terminated = true
-		c.swallowDigit(d, before)
+		c.keys.Drop(d, before)
 		stopByUs()
 	}
 	var backstop <-chan time.Time
@@ -226,7 +191,7 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 			case *ari.ChannelDtmfReceived:
 				if ev.Channel.ID == c.id && r.Terminator != "" && strings.Contains(r.Terminator, ev.Digit) && !terminated {
 					terminated = true
-					c.swallowDigit([]rune(ev.Digit)[0], before)
+					c.keys.Drop([]rune(ev.Digit)[0], before)
 					stopByUs() // Asterisk stops on its own too; a second stop is a harmless 404
 				}
 				continue
@@ -272,21 +237,6 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 			return rec, ctx.Err()
 		}
 	}
-}
-
-// bufferedKey finds a key of keys buffered at or after index from.
-func (c *call) bufferedKey(keys string, from int) (rune, bool) {
-	if keys == "" {
-		return 0, false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i := min(from, len(c.digits)); i < len(c.digits); i++ {
-		if strings.ContainsRune(keys, c.digits[i]) {
-			return c.digits[i], true
-		}
-	}
-	return 0, false
 }
 
 // Hold plays music on hold (channels/{id}/moh) until ctx ends, then stops

@@ -23,6 +23,7 @@ func (c *instantCall) From() string                                       { retu
 func (c *instantCall) To() string                                         { return "100" }
 func (c *instantCall) Answer(context.Context) error                       { return nil }
 func (c *instantCall) Done() <-chan struct{}                              { return c.done }
+func (c *instantCall) Keys() *ivr.Keypad                                  { return ivr.NewKeypad() }
 func (c *instantCall) Hold(context.Context, ivr.Playback) error           { return nil }
 func (c *instantCall) Play(context.Context, ivr.Playback) (string, error) { return "", nil }
 func (c *instantCall) Collect(context.Context, ivr.Collect) (ivr.Collected, error) {

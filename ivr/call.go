@@ -14,12 +14,14 @@ import (
 // transport and the Asterisk (ARI) transport each implement it with
 // primitives only; menus, retries, templates and routing live once, in ivr.
 //
-// DTMF: every digit the caller presses goes into a per-call buffer in arrival
-// order. Play with Barge returns as soon as the buffer is non-empty without
-// consuming the digit (so the next Collect gets it); Collect consumes
-// buffered digits first. Every blocking method returns promptly with an error
-// wrapping ErrHangup once the caller is gone, and with ctx's error when ctx
-// ends.
+// DTMF: the transport delivers the caller's keys as a stream, a *Keypad
+// (Keys): every key goes in in arrival order, and the Keypad is closed when
+// the call is gone. Play with Barge returns as soon as a key is buffered
+// without consuming it (so the next Collect gets it); Collect runs the one
+// collector, CollectKeys, over the Keypad on the transport's clock, so
+// terminator, max digits, timeouts and the timer race behave alike on every
+// transport. Every blocking method returns promptly with an error wrapping
+// ErrHangup once the caller is gone, and with ctx's error when ctx ends.
 //
 // Further conventions, checked by the ivrtest conformance suite: Collect
 // with Max 0 has no digit limit; Record ignores keys buffered before it
@@ -35,7 +37,11 @@ type Call interface {
 	// Play plays the prompts in order. With p.Barge it stops at the first
 	// buffered digit and reports it (without consuming it).
 	Play(ctx context.Context, p Playback) (barge string, err error)
+	// Collect is CollectKeys over Keys() on the transport's clock.
 	Collect(ctx context.Context, c Collect) (Collected, error)
+	// Keys is the caller's key stream. The engine flushes it when the
+	// caller comes back from an agent conversation.
+	Keys() *Keypad
 	Record(ctx context.Context, r Record) (Recording, error)
 	// Connect rings the offered agents (several for ring_all) for at most
 	// o.RingTimeout and bridges the first to answer with the caller; the
@@ -73,10 +79,11 @@ type Playback struct {
 	Barge   bool // DTMF stops the playback
 }
 
-// Collect describes a digit collection.
+// Collect describes a digit collection; CollectKeys says how it runs.
 type Collect struct {
 	Min, Max   int
 	Terminator string // keys that end input early, e.g. "#"; not part of the digits
+	Ignore     string // keys dropped as if never pressed, e.g. "#" for an input without terminator
 	FirstDigit time.Duration
 	InterDigit time.Duration
 }

@@ -10,10 +10,17 @@ import (
 // few digits, or none, plays Invalid and asks again; after Retries extra
 // attempts it goes to OnFail, or ends the call when there is none. An empty
 // answer is accepted only when Min is 0 and the caller pressed the
-// terminator.
+// terminator. # is never a digit of the value: when it is not the
+// terminator, the input ignores it.
 func (r *run) inputNode(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 	in := n.Input
 	c := Collect{Min: in.Min, Max: in.Max, Terminator: in.Terminator, FirstDigit: in.FirstDigit, InterDigit: in.InterDigit}
+	if in.Terminator != "#" {
+		// # is never part of a value: without it as terminator an input
+		// ignores it (a caller used to ending entries with # must not
+		// make a fixed-length entry fail).
+		c.Ignore = "#"
+	}
 	if c.FirstDigit <= 0 {
 		c.FirstDigit = DefaultFirstDigit
 	}

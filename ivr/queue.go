@@ -102,6 +102,9 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 				by = ByCaller
 			}
 		}
+		// Keys typed before or during the conversation were meant for the
+		// IVR or the agent: they must not cut the prompts that follow it.
+		r.call.Keys().Flush()
 		if t, ok := transferredBy(leg); ok && by == ByAgent && ctx.Err() == nil {
 			// The agent blind-transferred the caller: their part ended
 			// at the transfer (wrap-up starts now).

@@ -60,9 +60,8 @@ type Call struct {
 	mu        sync.Mutex
 	offer     offer
 	direction Direction // our side of the current answer
-	digits    []byte
 	held      bool
-	digitSig  chan struct{} // cap 1: "the buffer changed"
+	keys      *ivr.Keypad // the caller's DTMF stream
 
 	termMu     sync.Mutex
 	terminated bool // a BYE or final response was sent (terminate)
@@ -96,6 +95,7 @@ func (c *Call) Ended() *EndError {
 func (c *Call) finish(by, reason string) {
 	c.endOnce.Do(func() {
 		c.end = &EndError{By: by, Reason: reason}
+		c.keys.Close(c.end)
 		close(c.done)
 	})
 }
@@ -107,37 +107,12 @@ func (c *Call) gone() error {
 
 // addDigit buffers a key from RFC 4733 or SIP INFO.
 func (c *Call) addDigit(d byte) {
-	c.mu.Lock()
-	if len(c.digits) < 64 { // a stuck key must not grow memory
-		c.digits = append(c.digits, d)
-	}
-	c.mu.Unlock()
-	select {
-	case c.digitSig <- struct{}{}:
-	default:
-	}
+	c.keys.Press(rune(d))
 	c.log.Debug("dtmf", "digit", string(d))
 }
 
-func (c *Call) peekDigit() (byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.digits) == 0 {
-		return 0, false
-	}
-	return c.digits[0], true
-}
-
-func (c *Call) popDigit() (byte, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.digits) == 0 {
-		return 0, false
-	}
-	d := c.digits[0]
-	c.digits = c.digits[1:]
-	return d, true
-}
+// Keys is the caller's DTMF stream.
+func (c *Call) Keys() *ivr.Keypad { return c.keys }
 
 // Answer sends 200 OK with our SDP answer and waits for the ACK.
 func (c *Call) Answer(ctx context.Context) error {
@@ -197,7 +172,7 @@ func (c *Call) loadPrompts(prompts []ivr.Prompt) []media.Clip {
 // Play plays the prompts in order; with Barge the first buffered digit stops
 // it at once and is returned (not consumed).
 func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
-	if d, ok := c.peekDigit(); ok && p.Barge {
+	if d, _, _ := c.keys.Peek(); d != 0 && p.Barge {
 		return string(d), nil
 	}
 	select {
@@ -208,18 +183,20 @@ func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 	playing := c.session.Play(c.loadPrompts(p.Prompts), false)
 	defer c.session.Stop(playing)
 	for {
+		d, next, err := c.keys.Peek()
+		if err != nil {
+			return "", c.gone()
+		}
+		if !p.Barge {
+			next = nil
+		} else if d != 0 {
+			c.session.Stop(playing)
+			return string(d), nil
+		}
 		select {
 		case <-playing.Done():
 			return "", nil
-		case <-c.digitSig:
-			if !p.Barge {
-				continue
-			}
-			if d, ok := c.peekDigit(); ok {
-				c.session.Stop(playing)
-				c.resignal()
-				return string(d), nil
-			}
+		case <-next:
 		case <-c.done:
 			return "", c.end
 		case <-ctx.Done():
@@ -228,58 +205,10 @@ func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 	}
 }
 
-// resignal re-arms the digit signal after a peek, so the next waiter sees the
-// digit still in the buffer.
-func (c *Call) resignal() {
-	select {
-	case c.digitSig <- struct{}{}:
-	default:
-	}
-}
-
-// Collect gathers digits: buffered ones first, then live ones, with the
-// first- and inter-digit timeouts on the injected clock.
+// Collect runs the engine's collector over the call's keys on the server's
+// clock.
 func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
-	var got []byte
-	for {
-		for {
-			d, ok := c.popDigit()
-			if !ok {
-				break
-			}
-			if strings.IndexByte(col.Terminator, d) >= 0 {
-				return ivr.Collected{Digits: string(got), Stop: ivr.StopTerminator}, nil
-			}
-			got = append(got, d)
-			if col.Max > 0 && len(got) >= col.Max {
-				return ivr.Collected{Digits: string(got), Stop: ivr.StopMaxDigits}, nil
-			}
-		}
-		wait, why := col.FirstDigit, ivr.StopFirstTimeout
-		if len(got) > 0 {
-			wait, why = col.InterDigit, ivr.StopInterTimeout
-		}
-		if wait <= 0 {
-			return ivr.Collected{Digits: string(got), Stop: why}, nil
-		}
-		timer := c.srv.clock.NewTimer(wait)
-		select {
-		case <-c.digitSig:
-			timer.Stop()
-		case <-timer.C():
-			// A digit may have landed as the timer fired: it counts.
-			if _, ok := c.peekDigit(); ok {
-				continue
-			}
-			return ivr.Collected{Digits: string(got), Stop: why}, nil
-		case <-c.done:
-			timer.Stop()
-			return ivr.Collected{Digits: string(got)}, c.end
-		case <-ctx.Done():
-			timer.Stop()
-			return ivr.Collected{Digits: string(got)}, ctx.Err()
-		}
-	}
+	return ivr.CollectKeys(ctx, c.srv.clock, c.keys, col)
 }
 
 // Record writes the caller's audio to r.Path until Max, Silence, a
@@ -304,9 +233,7 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 		}
 	}
 	// Keys pressed before the beep are not terminators of this recording.
-	c.mu.Lock()
-	c.digits = c.digits[:0]
-	c.mu.Unlock()
+	c.keys.Flush()
 	if !filepath.IsAbs(r.Path) && c.srv.recDir != "" {
 		r.Path = filepath.Join(c.srv.recDir, r.Path)
 	}
@@ -325,6 +252,7 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	var endErr error
 wait:
 	for {
+		_, next, _ := c.keys.Peek()
 		select {
 		case <-rec.Done():
 			why = media.StopSilence
@@ -332,13 +260,17 @@ wait:
 		case <-maxC:
 			why = media.StopMax
 			break wait
-		case <-c.digitSig:
+		case <-next:
 			for {
-				d, ok := c.popDigit()
-				if !ok {
+				d, _, err := c.keys.Take()
+				if err != nil {
+					why, endErr = media.StopHangup, c.gone()
+					break wait
+				}
+				if d == 0 {
 					break
 				}
-				if strings.IndexByte(r.Terminator, d) >= 0 {
+				if strings.ContainsRune(r.Terminator, d) {
 					why = media.StopDigit
 					break wait
 				}

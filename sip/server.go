@@ -20,6 +20,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/media"
 )
 
@@ -461,7 +462,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, o offer) {
 		port:       port,
 		offer:      o,
 		codec:      o.Codec,
-		digitSig:   make(chan struct{}, 1),
+		keys:       ivr.NewKeypad(),
 		done:       make(chan struct{}),
 		sdpSession: rand.Uint64() >> 1,
 	}

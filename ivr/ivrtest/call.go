@@ -82,9 +82,8 @@ type Call struct {
 	clock clock.Clock
 
 	mu        sync.Mutex
-	buf       string        // DTMF pressed and not yet collected
-	changed   chan struct{} // closed and replaced when keys arrive
-	next      int           // index of the next Step
+	keys      *ivr.Keypad // DTMF pressed and not yet collected
+	next      int         // index of the next Step
 	gone      chan struct{}
 	goneOnce  sync.Once
 	hungUpBy  string // "caller" or "system"
@@ -109,7 +108,7 @@ func NewCall(cfg Config) *Call {
 	if cfg.PromptLength <= 0 {
 		cfg.PromptLength = DefaultPromptLength
 	}
-	c := &Call{cfg: cfg, clock: cfg.Clock, gone: make(chan struct{}), changed: make(chan struct{})}
+	c := &Call{cfg: cfg, clock: cfg.Clock, gone: make(chan struct{}), keys: ivr.NewKeypad()}
 	if c.clock == nil {
 		c.clock = clock.Real{}
 	}
@@ -121,6 +120,7 @@ func (c *Call) From() string          { return c.cfg.From }
 func (c *Call) To() string            { return c.cfg.To }
 func (c *Call) Transport() string     { return "fake" }
 func (c *Call) Done() <-chan struct{} { return c.gone }
+func (c *Call) Keys() *ivr.Keypad     { return c.keys }
 func (c *Call) Answer(context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -148,7 +148,10 @@ func (c *Call) callerHangupLocked() {
 	if c.leg != nil {
 		c.leg.end(ivr.ByCaller)
 	}
-	c.goneOnce.Do(func() { close(c.gone) })
+	c.goneOnce.Do(func() {
+		c.keys.Close(c.hangupErr("call"))
+		close(c.gone)
+	})
 }
 
 func (c *Call) isGone() bool {
@@ -178,10 +181,10 @@ func (c *Call) press(keys string) {
 	if keys == "" {
 		return
 	}
-	c.buf += keys
+	for _, k := range keys {
+		c.keys.Press(k)
+	}
 	c.logLocked("press", keys)
-	close(c.changed)
-	c.changed = make(chan struct{})
 }
 
 // action is a scripted caller action at an offset from an operation's start.
@@ -234,6 +237,15 @@ func (o *op) doLocked(a action) {
 		return
 	}
 	o.c.press(string(a.key))
+}
+
+// dueLocked performs the actions due by now; c.mu must be held.
+func (o *op) dueLocked() {
+	for len(o.todo) > 0 && o.todo[0].at <= o.elapsed() && !o.c.isGone() {
+		a := o.todo[0]
+		o.todo = o.todo[1:]
+		o.doLocked(a)
+	}
 }
 
 // finish performs the actions still due, at once.
@@ -313,17 +325,21 @@ func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 	c.mu.Unlock()
 	length := time.Duration(len(p.Prompts)) * c.cfg.PromptLength
 	for {
-		c.mu.Lock()
-		if p.Barge && c.buf != "" {
+		key, next, err := c.keys.Peek()
+		if err != nil {
+			return "", err
+		}
+		if p.Barge && key != 0 {
+			c.mu.Lock()
 			c.played = append(c.played, label+" (barged)")
-			key := c.buf[:1]
 			c.mu.Unlock()
 			o.finish()
-			return key, nil
+			return string(key), nil
 		}
-		ch := c.changed
-		c.mu.Unlock()
-		done, err := o.wait(ctx, ch, length)
+		if !p.Barge {
+			next = nil
+		}
+		done, err := o.wait(ctx, next, length)
 		if err != nil {
 			return "", err
 		}
@@ -337,9 +353,9 @@ func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 	}
 }
 
-// Collect takes buffered keys first, then keys as they come (from a step
-// AtInput or the Remote), and stops as a transport would: terminator, max
-// digits, first- or inter-digit timeout. Keys past the stop stay buffered.
+// Collect runs the engine's collector (ivr.CollectKeys) while the caller
+// presses keys as a step AtInput says (Delay into the collection, Gap
+// between keys) or from the Remote. Keys past the stop stay buffered.
 func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
 	c.mu.Lock()
 	o, err := c.beginLocked("collect", AtInput, 0)
@@ -347,42 +363,11 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	if err != nil {
 		return ivr.Collected{}, err
 	}
-	var got ivr.Collected
-	deadline := col.FirstDigit
-	for got.Stop == "" {
-		c.mu.Lock()
-		took := false
-		for c.buf != "" && got.Stop == "" {
-			k := c.buf[0]
-			c.buf = c.buf[1:]
-			took = true
-			if strings.IndexByte(col.Terminator, k) >= 0 {
-				got.Stop = ivr.StopTerminator
-				break
-			}
-			got.Digits += string(k)
-			if col.Max > 0 && len(got.Digits) >= col.Max {
-				got.Stop = ivr.StopMaxDigits
-			}
-		}
-		if took {
-			deadline = o.elapsed() + col.InterDigit
-		}
-		ch := c.changed
-		c.mu.Unlock()
-		if got.Stop != "" {
-			break
-		}
-		timedOut, err := o.wait(ctx, ch, deadline)
-		if err != nil {
-			return ivr.Collected{}, err
-		}
-		if timedOut {
-			got.Stop = ivr.StopFirstTimeout
-			if got.Digits != "" {
-				got.Stop = ivr.StopInterTimeout
-			}
-		}
+	keys := &scriptedKeys{o: o, armed: -1}
+	got, err := ivr.CollectKeys(ctx, c.clock, keys, col)
+	keys.stop()
+	if err != nil {
+		return ivr.Collected{}, err
 	}
 	c.mu.Lock()
 	c.collected = append(c.collected, got)
@@ -390,6 +375,49 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	c.mu.Unlock()
 	o.finish()
 	return got, nil
+}
+
+// scriptedKeys is the keypad during one scripted Collect. Before every
+// Take the script's actions due by now happen, so a key scripted for the
+// instant a timeout fires counts, as the collector's race rule says; a
+// timer wakes the collector at the next scripted action.
+type scriptedKeys struct {
+	o     *op
+	timer clock.Timer
+	armed time.Duration // offset of the action the timer is set for; -1: none
+}
+
+func (s *scriptedKeys) Take() (rune, <-chan struct{}, error) {
+	c := s.o.c
+	c.mu.Lock()
+	s.o.dueLocked()
+	if len(s.o.todo) > 0 && s.o.todo[0].at != s.armed {
+		if s.timer != nil {
+			s.timer.Stop()
+		}
+		s.armed = s.o.todo[0].at
+		s.timer = c.clock.AfterFunc(s.armed-s.o.elapsed(), s.due)
+	}
+	c.mu.Unlock()
+	return c.keys.Take()
+}
+
+func (s *scriptedKeys) SwallowNext(keys string, clk clock.Clock, until time.Time) {
+	s.o.c.keys.SwallowNext(keys, clk, until)
+}
+
+func (s *scriptedKeys) due() {
+	s.o.c.mu.Lock()
+	s.o.dueLocked()
+	s.o.c.mu.Unlock()
+}
+
+func (s *scriptedKeys) stop() {
+	s.o.c.mu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.o.c.mu.Unlock()
 }
 
 // Record records the caller. Keys buffered before it starts are dropped;
@@ -408,7 +436,7 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 		c.mu.Unlock()
 		return ivr.Recording{}, err
 	}
-	c.buf = ""
+	c.keys.Flush()
 	if r.Beep {
 		c.logLocked("beep", "")
 	}
@@ -423,19 +451,20 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	}
 	rec := ivr.Recording{Path: r.Path}
 	for rec.Stop == "" {
-		c.mu.Lock()
-		if i := strings.IndexAny(c.buf, r.Terminator); r.Terminator != "" && i >= 0 {
-			rec.Stop = "terminator"
-			c.buf = c.buf[i+1:]
-		} else {
-			c.buf = ""
+		var next <-chan struct{}
+		for rec.Stop == "" {
+			var key rune
+			if key, next, _ = c.keys.Take(); key == 0 {
+				break
+			}
+			if strings.ContainsRune(r.Terminator, key) {
+				rec.Stop = "terminator"
+			}
 		}
-		ch := c.changed
-		c.mu.Unlock()
 		if rec.Stop != "" {
 			break
 		}
-		done, err := o.wait(ctx, ch, stopAt)
+		done, err := o.wait(ctx, next, stopAt)
 		switch {
 		case err != nil && errors.Is(err, ivr.ErrHangup):
 			rec.Stop = "hangup"
@@ -473,10 +502,7 @@ func (c *Call) Hold(ctx context.Context, music ivr.Playback) error {
 	c.logLocked("hold", strings.Join(names, " "))
 	c.mu.Unlock()
 	for {
-		c.mu.Lock()
-		ch := c.changed
-		c.mu.Unlock()
-		if _, err := o.wait(ctx, ch, -1); err != nil {
+		if _, err := o.wait(ctx, nil, -1); err != nil {
 			if ctx.Err() != nil && !errors.Is(err, ivr.ErrHangup) {
 				return nil
 			}
@@ -509,7 +535,10 @@ func (c *Call) Hangup(ctx context.Context, cause string) error {
 	if c.leg != nil {
 		c.leg.end(ivr.BySystem)
 	}
-	c.goneOnce.Do(func() { close(c.gone) })
+	c.goneOnce.Do(func() {
+		c.keys.Close(c.hangupErr("call"))
+		close(c.gone)
+	})
 	return nil
 }
 

@@ -243,6 +243,7 @@ func runFlows(t *testing.T, factory Factory, store fs.FS) {
 		})
 	}
 
+	cases = append(cases, keyFlows(offer)...)
 	for _, fc := range cases {
 		t.Run(fc.name, func(t *testing.T) {
 			c := startFlow(t, factory, store, fc)

@@ -248,6 +248,7 @@ func runSeam(t *testing.T, factory Factory, store fs.FS) {
 			t.Errorf("Transfer(%+v): %v", s.remote.TransferTarget(), err)
 		}
 	})
+	runSeamKeys(t, factory, store)
 	runSeamHangups(t, factory, store)
 }
 

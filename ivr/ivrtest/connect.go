@@ -71,10 +71,7 @@ func (c *Call) Connect(ctx context.Context, o routing.Offer) (ivr.Leg, error) {
 		end = ring
 	}
 	for {
-		c.mu.Lock()
-		ch := c.changed
-		c.mu.Unlock()
-		done, err := op.wait(ctx, ch, end)
+		done, err := op.wait(ctx, nil, end)
 		if err != nil {
 			return nil, err
 		}
