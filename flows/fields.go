@@ -50,7 +50,7 @@ var flowFields = []field{
 var digitsFields = []field{
 	{Name: "min", Kind: kInt, Default: "1", Doc: "Fewest digits accepted."},
 	{Name: "max", Kind: kInt, Default: "20", Doc: "Most digits; collection stops when reached."},
-	{Name: "terminator", Kind: kDTMF, Default: "#", Doc: "Key that ends the entry early; \"\" for none. It is not part of the value."},
+	{Name: "terminator", Kind: kDTMF, Default: "#", Doc: "Key that ends the entry early; \"\" for none. It is not part of the value; pressed right after `max` digits it is swallowed. `#` is never part of the value: with another terminator or none it is ignored."},
 }
 
 var overflowStepFields = []field{

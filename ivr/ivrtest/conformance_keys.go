@@ -47,8 +47,15 @@ func startCollect(s *seamCall, keys ivr.Keys, c ivr.Collect) *keysCollector {
 // advance moves the clock by d once the collector waits on a timer.
 func (k *keysCollector) advance(t *testing.T, ctx context.Context, d time.Duration) {
 	t.Helper()
-	if err := k.clk.BlockUntil(ctx, 1); err != nil {
-		t.Fatalf("the collector never waited on the clock: %v", err)
+	wait, cancel := context.WithTimeout(ctx, confPromptly)
+	defer cancel()
+	if err := k.clk.BlockUntil(wait, 1); err != nil {
+		select {
+		case got := <-k.done:
+			t.Fatalf("the collector returned %q %s instead of waiting on the clock", got.Digits, got.Stop)
+		default:
+			t.Fatalf("the collector never waited on the clock: %v", err)
+		}
 	}
 	k.clk.Advance(d)
 }
@@ -121,8 +128,8 @@ func runSeamKeys(t *testing.T, factory Factory, store fs.FS) {
 			t.Fatal(err)
 		}
 		s.pressed(t, "7", 1)
-		k.clk.Advance(spec.FirstDigit) // the first-digit timer fires with "7" buffered
-		k.advance(t, s.ctx, spec.InterDigit)
+		k.clk.Advance(spec.FirstDigit)       // the first-digit timer fires with "7" buffered
+		k.advance(t, s.ctx, spec.InterDigit) // "7" counted: the inter-digit timer runs
 		wantCollected(t, k.result(t), "7", ivr.StopInterTimeout)
 	})
 	t.Run("a key after the timeout stays for the next collection", func(t *testing.T) {

@@ -4,8 +4,9 @@
 //
 // # The fake call
 //
-// Call is an in-memory transport with the Call contract's DTMF buffer
-// semantics. Its caller follows a Script of Steps on the clock it is given
+// Call is an in-memory transport with the Call contract's DTMF stream (an
+// ivr.Keypad; its Collect runs ivr.CollectKeys, the scripted keys pressed
+// on their schedule). Its caller follows a Script of Steps on the clock it is given
 // (a clock.Virtual in tests and `switchboard simulate`, so a three-minute
 // queue wait takes no real time); its agents behave as Config.Agents says
 // (Answers after a delay, Busy, NoAnswer, Declines, Unreachable; talk for a
@@ -79,15 +80,22 @@
 // AgentHangup ends it with EndedBy "agent" and the caller stays up), ring
 // all (the answering agent wins), busy (at once, MissBusy), no answer
 // (after RingTimeout, MissTimeout); engine Hangup reaches the caller;
-// Transfer; and for each of Play, Collect, Record, Hold, Connect and a
-// conversation, a caller hang-up returns an error wrapping ErrHangup within
-// the allowance, closes Done, and makes every later call fail the same way.
+// Transfer; the key stream (ivr.CollectKeys over the transport's Keys on a
+// virtual clock): a key that arrives as a timeout fires counts, a key after
+// a timeout stays buffered, a terminator buffered or pressed within
+// InterDigit after a full input is swallowed and a later one is not,
+// ignored keys are not digits; and for each of Play, Collect, Record,
+// Hold, Connect and a conversation, a caller hang-up returns an error
+// wrapping ErrHangup within the allowance, closes Done, and makes every
+// later call fail the same way.
 //
 // flow/... runs the real ivr.Engine over the transport: every node type in
 // one call, barge-in, menu timeouts to on_fail, transfer, queue paths (busy
-// then answered; no answer then timeout), and a caller hang-up at each
-// stage (prompt, menu, input, recording, queue wait, ringing,
-// conversation) with the right Outcome, call.end and ticket calls.
+// then answered; no answer then timeout), a caller hang-up at each stage
+// (prompt, menu, input, recording, queue wait, ringing, conversation) with
+// the right Outcome, call.end and ticket calls, and keys that must not
+// leak: a terminator after a full input, # in an input without
+// terminator, keys typed before an agent conversation.
 //
 // Conventions the suite holds transports to, beyond the Call doc comment:
 // Collect with Max 0 has no digit limit; Record ignores keys buffered
