@@ -129,7 +129,7 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 	})
 	var call ivr.Call = fake
 	if !digitsGiven {
-		call = &interactiveCall{Call: fake, in: bufio.NewReader(m.Stdin), out: m.Stderr, clock: vclock}
+		call = &interactiveCall{Call: fake, in: bufio.NewReader(m.Stdin), out: m.Stderr}
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
 )
@@ -16,9 +15,8 @@ import (
 // typing keys at each input. Everything else is the scripted fake.
 type interactiveCall struct {
 	*ivrtest.Call
-	in    *bufio.Reader
-	out   io.Writer
-	clock clock.Clock
+	in  *bufio.Reader
+	out io.Writer
 }
 
 func (c *interactiveCall) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
@@ -41,34 +39,16 @@ func (c *interactiveCall) Collect(ctx context.Context, col ivr.Collect) (ivr.Col
 		c.Call.HangUp()
 		return ivr.Collected{}, fmt.Errorf("collect: %w", ivr.ErrHangup)
 	}
-	if line == "" {
-		if err := clock.Sleep(ctx, c.clock, col.FirstDigit); err != nil {
-			return ivr.Collected{}, err
+	// What was typed is pressed at once; the engine's one collector applies
+	// the input's rules (terminator, max, timeouts on the virtual clock).
+	keys := strings.Map(func(r rune) rune {
+		if strings.ContainsRune("0123456789*#ABCD", r) {
+			return r
 		}
-		return ivr.Collected{Stop: ivr.StopFirstTimeout}, nil
-	}
-	return collectTyped(ctx, c.clock, col, line)
-}
-
-// collectTyped applies a Collect's rules to what was typed at once: the
-// terminator ends input, Max ends it, and a short entry ends by the
-// inter-digit timeout.
-func collectTyped(ctx context.Context, clk clock.Clock, col ivr.Collect, typed string) (ivr.Collected, error) {
-	var got strings.Builder
-	for _, r := range typed {
-		if !strings.ContainsRune("0123456789*#ABCD", r) {
-			continue
-		}
-		if col.Terminator != "" && strings.ContainsRune(col.Terminator, r) {
-			return ivr.Collected{Digits: got.String(), Stop: ivr.StopTerminator}, nil
-		}
-		got.WriteRune(r)
-		if col.Max > 0 && got.Len() >= col.Max {
-			return ivr.Collected{Digits: got.String(), Stop: ivr.StopMaxDigits}, nil
-		}
-	}
-	if err := clock.Sleep(ctx, clk, col.InterDigit); err != nil {
+		return -1
+	}, line)
+	if err := c.Call.Remote().Press(ctx, keys); err != nil {
 		return ivr.Collected{}, err
 	}
-	return ivr.Collected{Digits: got.String(), Stop: ivr.StopInterTimeout}, nil
+	return c.Call.Collect(ctx, col)
 }
