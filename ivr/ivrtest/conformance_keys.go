@@ -148,29 +148,27 @@ func runSeamKeys(t *testing.T, factory Factory, store fs.FS) {
 			t.Errorf("next key %q; want '5' (the terminator went with the full input)", key)
 		}
 	})
-	t.Run("a terminator pressed right after max digits belongs to the input", func(t *testing.T) {
-		s := newSeamCall(t, factory, store)
-		s.pressed(t, "1234", 4)
-		k := startCollect(s, s.call.Keys(), spec)
-		wantCollected(t, k.result(t), "1234", ivr.StopMaxDigits)
-		k.clk.Advance(spec.InterDigit) // the last instant of the window
-		s.press(t, "#")
-		s.press(t, "5")
-		if key := s.nextKey(t); key != '5' {
-			t.Errorf("next key %q; want '5' (the terminator went with the full input)", key)
-		}
-	})
-	t.Run("a terminator pressed later is a key of its own", func(t *testing.T) {
-		s := newSeamCall(t, factory, store)
-		s.pressed(t, "1234", 4)
-		k := startCollect(s, s.call.Keys(), spec)
-		wantCollected(t, k.result(t), "1234", ivr.StopMaxDigits)
-		k.clk.Advance(spec.InterDigit + time.Millisecond)
-		s.press(t, "#")
-		if key := s.nextKey(t); key != '#' {
-			t.Errorf("next key %q; want '#' (pressed after the inter-digit window)", key)
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		after time.Duration // from the full input to the terminator
+		want  rune          // the next key the stream shows
+	}{
+		{"a terminator pressed right after max digits belongs to the input", spec.InterDigit, '5'},
+		{"a terminator pressed later is a key of its own", spec.InterDigit + time.Millisecond, '#'},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSeamCall(t, factory, store)
+			s.pressed(t, "1234", 4)
+			k := startCollect(s, s.call.Keys(), spec)
+			wantCollected(t, k.result(t), "1234", ivr.StopMaxDigits)
+			k.clk.Advance(tc.after)
+			s.press(t, "#")
+			s.press(t, "5")
+			if key := s.nextKey(t); key != tc.want {
+				t.Errorf("next key %q; want %q", key, tc.want)
+			}
+		})
+	}
 	t.Run("ignored keys are not digits", func(t *testing.T) {
 		s := newSeamCall(t, factory, store)
 		s.pressed(t, "12#34", 5)
