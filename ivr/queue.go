@@ -151,14 +151,15 @@ func skillSteps(steps []flows.QueueStep) []routing.SkillStep {
 // ring connects the call to the offer's agents, and stops ringing the moment
 // the ACD withdraws the offer.
 func (r *run) ring(ctx context.Context, offer routing.Offer) (Leg, error) {
-	if offer.Withdrawn == nil {
+	withdrawn := offer.Withdrawn()
+	if withdrawn == nil {
 		return r.call.Connect(ctx, offer)
 	}
 	ringCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
 		select {
-		case <-offer.Withdrawn:
+		case <-withdrawn:
 			stop()
 		case <-ringCtx.Done():
 		}
@@ -168,11 +169,12 @@ func (r *run) ring(ctx context.Context, offer routing.Offer) (Leg, error) {
 
 // withdrawn reports whether the ACD took offer back.
 func withdrawn(offer routing.Offer) bool {
-	if offer.Withdrawn == nil {
+	w := offer.Withdrawn()
+	if w == nil {
 		return false
 	}
 	select {
-	case <-offer.Withdrawn:
+	case <-w:
 		return true
 	default:
 		return false

@@ -213,7 +213,7 @@ func newGroup(name string, gc GroupConfig, cal Calendar) *group {
 		calendar:    cal,
 		waiting:     map[*Ticket]struct{}{},
 	}
-	g.calendarDue = deadline{kind: dueCalendar, g: g}
+	g.calendarDue = deadline{kind: dueCalendar, off: &offer{group: g}}
 	if g.strategy == "" {
 		g.strategy = LongestIdle
 	}
@@ -393,8 +393,7 @@ type deadline struct {
 	kind dueKind
 	t    *Ticket
 	ag   *agent
-	off  *offer
-	g    *group
+	off  *offer // for dueCalendar, a stand-in whose group is the group (no field of its own: every ticket holds two deadlines)
 }
 
 type dueKind uint8
@@ -427,7 +426,7 @@ func (a *ACD) fire(d *deadline) {
 	case dueWrap:
 		a.endWrap(ctx, d.ag)
 	case dueCalendar:
-		a.calendarChanged(ctx, d.g)
+		a.calendarChanged(ctx, d.off.group)
 	}
 }
 

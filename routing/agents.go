@@ -59,6 +59,23 @@ func (a *ACD) Logout(ctx context.Context, id, by, reason string) error {
 	return nil
 }
 
+// closed is the Withdrawn channel of an offer taken back before anyone
+// asked for its channel.
+var closed = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+func (a *ACD) withdrawnChan(off *offer) <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if off.withdrawn == nil {
+		off.withdrawn = make(chan struct{})
+	}
+	return off.withdrawn
+}
+
 // withdraw takes back the offer ringing ag, who logs out: nobody is charged
 // a miss, the call goes back to its place (or leaves if its max wait passed
 // while it rang), and the other agents of a ring_all offer are free again.
@@ -68,7 +85,11 @@ func (a *ACD) withdraw(ctx context.Context, ag *agent, by, reason string) {
 	off := ag.offer
 	t := off.t
 	a.endOffer(t)
-	close(off.withdrawn)
+	if off.withdrawn != nil {
+		close(off.withdrawn)
+	} else {
+		off.withdrawn = closed
+	}
 	a.log.Info("offer withdrawn: the agent logged out while it rang", "call_id", t.req.CallID, "offer", off.pub.ID, "agent", ag.id)
 	var others []*agent
 	for _, o := range off.agents {

@@ -37,7 +37,7 @@ func TestLogoutWhileRinging(t *testing.T) {
 			h.must(h.acd.Logout(h.ctx, "a1", tc.by, "end_of_shift"))
 
 			select {
-			case <-first.Withdrawn:
+			case <-first.Withdrawn():
 			default:
 				t.Fatal("offer not withdrawn at the logout: the transport would ring on for the whole ring timeout")
 			}

@@ -132,7 +132,7 @@ func (t *Ticket) pickLine() *entry {
 // ring_all.
 func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	t, p, g := e.t, e.pool, e.group
-	off := &offer{t: t, group: g, pool: p, at: a.now, withdrawn: make(chan struct{})}
+	off := &offer{t: t, group: g, pool: p, at: a.now}
 	switch {
 	case only != nil:
 		off.one[0] = only
@@ -165,7 +165,7 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	}
 	a.leaveLines(t)
 	t.offerCount++
-	off.pub = Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout, Withdrawn: off.withdrawn}
+	off.pub = Offer{ID: t.req.CallID + "#" + strconv.Itoa(t.offerCount), Group: g.name, Agents: eps, RingTimeout: g.ringTimeout, off: off}
 	p.rrSeq++
 	for i, ag := range agents {
 		eps[i] = ag.endpoint()

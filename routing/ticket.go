@@ -64,7 +64,8 @@ type offer struct {
 	agents  []*agent
 	at      time.Time
 	expires deadline
-	// withdrawn is closed when the offer is taken back (Offer.Withdrawn).
+	// withdrawn is closed when the offer is taken back (Offer.Withdrawn);
+	// made when first asked for, or set to closed if taken back before.
 	withdrawn chan struct{}
 	// Inline storage for the common one-agent offer.
 	one   [1]*agent

@@ -49,11 +49,21 @@ type Offer struct {
 	Group       string
 	Agents      []Endpoint
 	RingTimeout time.Duration
-	// Withdrawn is closed when the ACD takes the offer back before anyone
-	// reported on it (a rung agent logged out): the transport stops
-	// ringing at once and reports nothing; the call is back at its place
-	// and its next offer comes on Offers. Nil for an offer never withdrawn.
-	Withdrawn <-chan struct{}
+
+	off *offer // the ACD's reservation behind it, for Withdrawn
+}
+
+// Withdrawn returns a channel that is closed when the ACD takes the offer
+// back before anyone reported on it (a rung agent logged out): the
+// transport stops ringing at once and reports nothing; the call is back at
+// its place and its next offer comes on Offers. It is nil for an Offer the
+// ACD did not make. The channel is made on the first call, so offers
+// nobody watches cost nothing.
+func (o Offer) Withdrawn() <-chan struct{} {
+	if o.off == nil {
+		return nil
+	}
+	return o.off.t.acd.withdrawnChan(o.off)
 }
 
 // ExitReason says why a call left a queue. Every call that enters a queue
