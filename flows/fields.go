@@ -92,6 +92,8 @@ var nodeFields = map[Type][]field{
 		{Name: "invalid", Kind: kPrompts, Doc: "Played before a retry."},
 		{Name: "on_fail", Kind: kTarget, Doc: "Where to go when retries run out; none: the call ends."},
 		{Name: "next", Kind: kTarget, Required: true, Doc: "Where to go with a valid entry."},
+		{Name: "sensitive", Kind: kBool, Default: "false", Doc: "The entry is a secret (card number, PIN): the event log, exports, simulate and the server log keep only the masked value; the flow still uses it (lookup, say)."},
+		{Name: "mask", Kind: kString, Default: "all", Enum: []string{MaskAll, MaskLast4}, Doc: "How a sensitive entry is written down: all (every digit an x) or last4 (xxxxxxxxxxxx1234). Setting it makes the input sensitive."},
 	},
 	Hours: {
 		{Name: "calendar", Kind: kString, Required: true, Doc: "A calendar of switchboard.yaml."},

@@ -121,6 +121,7 @@ type InputSpec struct {
 	Retries    int           // default 2
 	Invalid    []PromptRef
 	OnFail     *Node
+	Mask       string // "" (not sensitive), MaskAll or MaskLast4
 }
 
 type HoursSpec struct {

@@ -332,6 +332,15 @@ func buildInput(c *nodeCtx) {
 		Invalid:    c.prompts("invalid"),
 	}
 	c.n.Input = sp
+	if c.boolean("sensitive", false) {
+		sp.Mask = MaskAll
+	}
+	if _, ok := c.field("mask"); ok {
+		sp.Mask = c.enum("mask", MaskAll)
+		if v, ok := c.field("sensitive"); ok && !c.s.boolean(v, c.what("sensitive")) {
+			c.s.l.add(c.s.pos(v), "%s: a masked input is sensitive; drop sensitive: false or the mask", c.what("sensitive"))
+		}
+	}
 	if v, ok := c.field("var"); ok && sp.Var != "" && !validVar(sp.Var) {
 		c.s.l.add(c.s.pos(v), "%s: variable name %q: use letters, digits, '_' and '.'", c.what("var"), sp.Var)
 	}

@@ -77,6 +77,9 @@ type Prompt struct {
 type Playback struct {
 	Prompts []Prompt
 	Barge   bool // DTMF stops the playback
+	// Sensitive: the prompts read out a secret (digits:{{card}} of a
+	// sensitive input); a transport must not log or trace their names.
+	Sensitive bool
 }
 
 // Collect describes a digit collection; CollectKeys says how it runs.
@@ -86,6 +89,9 @@ type Collect struct {
 	Ignore     string // keys dropped as if never pressed, e.g. "#" for an input without terminator
 	FirstDigit time.Duration
 	InterDigit time.Duration
+	// Mask is set for a sensitive input (flows.MaskAll, MaskLast4): a
+	// transport must not log or trace the digits but as flows.MaskDigits.
+	Mask string
 }
 
 // StopReason says why a digit collection ended.

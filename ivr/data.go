@@ -18,8 +18,9 @@ type dataCache struct {
 }
 
 type nodeKey struct {
-	flow string
-	typ  flows.Type
+	flow   string
+	typ    flows.Type
+	result string
 }
 
 type promptData struct {
@@ -28,7 +29,7 @@ type promptData struct {
 }
 
 type digitsData struct {
-	digits, stop, varName string
+	digits, stop, varName, result, mask string
 }
 
 func newDataCache() *dataCache {
@@ -39,8 +40,13 @@ func newDataCache() *dataCache {
 	}
 }
 
-func (c *dataCache) node(flow string, t flows.Type) map[string]string {
-	return cached(c, c.nodes, nodeKey{flow, t}, func() map[string]string {
+// node is an ivr.node event's data; result is the branch a node decided on
+// entry (hours: open, closed, holiday), "" for the others.
+func (c *dataCache) node(flow string, t flows.Type, result string) map[string]string {
+	return cached(c, c.nodes, nodeKey{flow, t, result}, func() map[string]string {
+		if result != "" {
+			return map[string]string{"node_type": string(t), "flow": flow, "result": result}
+		}
 		return map[string]string{"node_type": string(t), "flow": flow}
 	})
 }
@@ -55,19 +61,23 @@ func (c *dataCache) prompt(label string, barged bool) map[string]string {
 }
 
 // digitsOf caches only short digit strings (menu keys); account numbers and
-// the like are one-off and get their own map.
-func (c *dataCache) digitsOf(digits string, stop StopReason, varName string) map[string]string {
+// the like are one-off and get their own map. digits is already masked
+// when mask is set.
+func (c *dataCache) digitsOf(digits string, stop StopReason, varName, result, mask string) map[string]string {
 	build := func() map[string]string {
-		m := map[string]string{"digits": digits, "stop": string(stop)}
+		m := map[string]string{"digits": digits, "stop": string(stop), "result": result}
 		if varName != "" {
 			m["var"] = varName
 		}
+		if mask != "" {
+			m["masked"] = mask
+		}
 		return m
 	}
-	if len(digits) > 2 {
+	if len(digits) > 2 || mask != "" {
 		return build()
 	}
-	return cached(c, c.digits, digitsData{digits, string(stop), varName}, build)
+	return cached(c, c.digits, digitsData{digits, string(stop), varName, result, mask}, build)
 }
 
 func cached[K comparable](c *dataCache, m map[K]map[string]string, k K, build func() map[string]string) map[string]string {

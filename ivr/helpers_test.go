@@ -2,6 +2,7 @@ package ivr_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ type world struct {
 	to       string
 	id       string
 	onCall   func(*ivrtest.Call)
+	log      *slog.Logger
 }
 
 type result struct {
@@ -91,6 +93,7 @@ func (w world) run(t *testing.T) result {
 		Events:   rec,
 		Router:   router,
 		Lookuper: w.lookup,
+		Logger:   w.log,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 // terminator, the input ignores it.
 func (r *run) inputNode(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 	in := n.Input
-	c := Collect{Min: in.Min, Max: in.Max, Terminator: in.Terminator, FirstDigit: in.FirstDigit, InterDigit: in.InterDigit}
+	c := Collect{Min: in.Min, Max: in.Max, Terminator: in.Terminator, FirstDigit: in.FirstDigit, InterDigit: in.InterDigit, Mask: in.Mask}
 	if in.Terminator != "#" {
 		// # is never part of a value: without it as terminator an input
 		// ignores it (a caller used to ending entries with # must not
@@ -31,15 +31,25 @@ func (r *run) inputNode(ctx context.Context, n *flows.Node) (*flows.Node, error)
 		if _, err := r.say(ctx, in.Prompts, true); err != nil {
 			return nil, err
 		}
-		got, err := r.collect(ctx, c, in.Var)
+		got, err := r.collect(ctx, c)
 		if err != nil {
 			return nil, err
 		}
 		if len(got.Digits) >= in.Min && (got.Digits != "" || got.Stop == StopTerminator) {
-			if in.Var != "" {
+			r.digits(ctx, got, in.Var, DigitsOK, in.Mask)
+			switch {
+			case in.Var == "":
+			case in.Mask != "":
+				r.vars.setSensitive(in.Var, got.Digits, in.Mask)
+			default:
 				r.vars.Set(in.Var, got.Digits)
 			}
 			return n.Next, nil
+		}
+		if got.Digits == "" && got.Stop != StopTerminator {
+			r.digits(ctx, got, in.Var, DigitsNoInput, in.Mask)
+		} else {
+			r.digits(ctx, got, in.Var, DigitsInvalid, in.Mask)
 		}
 		if attempt >= in.Retries {
 			if in.OnFail != nil {

@@ -68,7 +68,11 @@ func (r *run) lookup(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		r.log.Warn("lookup failed", "node", n.ID, "url", req.URL, "err", err)
+		url := req.URL
+		if r.vars.sensitive(spec.URL) {
+			url = spec.URL.RenderEscaped(r.vars.masked(), escapeURLValue)
+		}
+		r.log.Warn("lookup failed", "node", n.ID, "url", url, "err", r.vars.redact(err.Error()))
 		r.emit(ctx, events.SelfServiceDone, n.ID, map[string]string{"kind": "lookup", "result": "error"})
 		if spec.OnError != nil {
 			return spec.OnError, nil

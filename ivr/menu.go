@@ -21,17 +21,23 @@ func (r *run) menu(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 		if _, err := r.say(ctx, m.Prompts, true); err != nil {
 			return nil, err
 		}
-		got, err := r.collect(ctx, Collect{Min: 1, Max: 1, FirstDigit: timeout, InterDigit: timeout}, "")
+		got, err := r.collect(ctx, Collect{Min: 1, Max: 1, FirstDigit: timeout, InterDigit: timeout})
 		if err != nil {
 			return nil, err
 		}
 		retry := m.Invalid
 		if got.Digits != "" {
-			if target, ok := m.Options[got.Digits]; ok {
+			target, ok := m.Options[got.Digits]
+			if ok {
+				r.digits(ctx, got, "", DigitsOK, "")
 				return target, nil
 			}
-		} else if len(m.NoInput) > 0 {
-			retry = m.NoInput
+			r.digits(ctx, got, "", DigitsInvalid, "")
+		} else {
+			r.digits(ctx, got, "", DigitsNoInput, "")
+			if len(m.NoInput) > 0 {
+				retry = m.NoInput
+			}
 		}
 		if attempt >= m.Retries {
 			if m.OnFail != nil {
@@ -45,9 +51,16 @@ func (r *run) menu(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 	}
 }
 
-// collect runs one digit collection, records it as an ivr.digits event and
-// counts any key as caller input.
-func (r *run) collect(ctx context.Context, c Collect, varName string) (Collected, error) {
+// Results of a digit collection, in its ivr.digits event: reports count a
+// menu choice only when it was one.
+const (
+	DigitsOK      = "ok"       // an option of the menu; an entry the input accepts
+	DigitsInvalid = "invalid"  // a key with no option; too few digits
+	DigitsNoInput = "no_input" // nothing within the timeout
+)
+
+// collect runs one digit collection and counts any key as caller input.
+func (r *run) collect(ctx context.Context, c Collect) (Collected, error) {
 	got, err := r.call.Collect(ctx, c)
 	if err != nil {
 		return got, err
@@ -55,6 +68,11 @@ func (r *run) collect(ctx context.Context, c Collect, varName string) (Collected
 	if got.Digits != "" || got.Stop == StopTerminator {
 		r.input()
 	}
-	r.emit(ctx, events.IVRDigits, r.node.ID, r.e.data.digitsOf(got.Digits, got.Stop, varName))
 	return got, nil
+}
+
+// digits records a collection as an ivr.digits event, with its result and,
+// for a sensitive input, only the masked digits.
+func (r *run) digits(ctx context.Context, got Collected, varName, result, mask string) {
+	r.emit(ctx, events.IVRDigits, r.node.ID, r.e.data.digitsOf(flows.MaskDigits(mask, got.Digits), got.Stop, varName, result, mask))
 }

@@ -19,8 +19,9 @@ const maxCached = 4096
 // resolved is one prompt item resolved for a language: the prompts to play
 // and the label events carry ("welcome", "digits:1234", "sound:beep").
 type resolved struct {
-	prompts []Prompt
-	label   string
+	prompts   []Prompt
+	label     string
+	sensitive bool // the prompts read out a secret: never cached, label masked
 }
 
 type promptKey struct {
@@ -150,7 +151,19 @@ func isNumber(s string) bool {
 }
 
 // item resolves a flow's prompt reference for the call's current language.
+// An item that reads a sensitive variable (digits:{{card}}) is resolved
+// afresh, never cached, and labelled with the masked value.
 func (r *run) item(ref flows.PromptRef) resolved {
+	if r.vars.sensitive(ref.Name) {
+		res := r.e.prompts.build(r.vars.language(), r.flow.Language, ref.Kind, ref.Name.Render(&r.vars))
+		masked := ref.Name.Render(r.vars.masked())
+		res.label = masked
+		if ref.Kind != "file" {
+			res.label = ref.Kind + ":" + masked
+		}
+		res.sensitive = true
+		return res
+	}
 	return r.e.prompts.resolve(r.vars.language(), r.flow.Language, ref.Kind, ref.Name.Render(&r.vars))
 }
 
@@ -171,7 +184,7 @@ func (r *run) playResolved(ctx context.Context, res resolved, barge bool) (strin
 	if len(res.prompts) == 0 {
 		return "", nil
 	}
-	key, err := r.call.Play(ctx, Playback{Prompts: res.prompts, Barge: barge})
+	key, err := r.call.Play(ctx, Playback{Prompts: res.prompts, Barge: barge, Sensitive: res.sensitive})
 	if err != nil {
 		return "", err
 	}

@@ -134,7 +134,9 @@ func (r *run) walk(ctx context.Context, n *flows.Node) Outcome {
 			return r.outcomeOf(ctx, ErrHangup)
 		default:
 		}
-		r.emit(ctx, events.IVRNode, n.ID, r.e.data.node(r.flow.Name, n.Type))
+		if n.Type != flows.Hours { // hours records its node event with the branch taken
+			r.emit(ctx, events.IVRNode, n.ID, r.e.data.node(r.flow.Name, n.Type, ""))
+		}
 		next, err := r.exec(ctx, n)
 		if err != nil {
 			return r.outcomeOf(ctx, err)
@@ -239,7 +241,7 @@ func (r *run) end(ctx context.Context, out Outcome) Outcome {
 	}
 	r.emit(context.WithoutCancel(ctx), events.CallEnd, out.LastNode, data)
 	if out.Err != nil {
-		r.log.Info("call ended", "result", out.Result, "reason", out.Reason, "node", out.LastNode, "err", out.Err)
+		r.log.Info("call ended", "result", out.Result, "reason", out.Reason, "node", out.LastNode, "err", r.vars.redact(out.Err.Error()))
 	}
 	return out
 }

@@ -18,12 +18,12 @@ func (r *run) transfer(ctx context.Context, n *flows.Node) (*flows.Node, error) 
 		if r.callerGone(ctx, err) {
 			return nil, err
 		}
-		r.log.Warn("transfer failed", "node", n.ID, "target", t.Target, "err", err)
+		r.log.Warn("transfer failed", "node", n.ID, "target", r.vars.redact(t.Target), "err", r.vars.redact(err.Error()))
 		if n.Transfer.OnFail != nil {
 			return n.Transfer.OnFail, nil
 		}
 		return nil, r.finish(Completed, ReasonTransferFailed)
 	}
-	r.emit(ctx, events.CallTransfer, n.ID, map[string]string{"target": t.Target, "kind": t.Kind})
+	r.emit(ctx, events.CallTransfer, n.ID, map[string]string{"target": r.vars.redact(t.Target), "kind": t.Kind})
 	return nil, &ending{Outcome{Result: Transferred, Reason: ReasonTransfer, By: BySystem}}
 }

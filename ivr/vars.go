@@ -18,7 +18,15 @@ const (
 // vars is a call's variables. Get is a map read, so rendering templates
 // allocates nothing beyond the rendered string itself (nothing at all for a
 // static template).
-type vars struct{ m map[string]string }
+//
+// masks names the sensitive variables (a sensitive input's, and copies a
+// set node made of one) with their flows mask: the flow reads them in
+// clear, everything written down outside the call goes through masked()
+// or redact().
+type vars struct {
+	m     map[string]string
+	masks map[string]string
+}
 
 var _ flows.Vars = (*vars)(nil)
 
@@ -41,7 +49,60 @@ func (v *vars) Get(name string) (string, bool) {
 	return val, ok
 }
 
-func (v *vars) Set(name, value string) { v.m[name] = value }
+// Set stores a value that is not secret (it replaces a sensitive one).
+func (v *vars) Set(name, value string) {
+	v.m[name] = value
+	if v.masks != nil {
+		delete(v.masks, name)
+	}
+}
+
+// setSensitive stores a secret value, written down as flows.MaskDigits(mask).
+func (v *vars) setSensitive(name, value, mask string) {
+	v.m[name] = value
+	if v.masks == nil {
+		v.masks = map[string]string{}
+	}
+	v.masks[name] = mask
+}
+
+// sensitive reports whether t reads a sensitive variable.
+func (v *vars) sensitive(t flows.Template) bool {
+	if len(v.masks) == 0 || t.Static() {
+		return false
+	}
+	for _, name := range t.VarNames() {
+		if _, ok := v.masks[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// masked is the variables as they may be written down: sensitive ones
+// masked.
+func (v *vars) masked() flows.Vars { return maskedVars{v} }
+
+type maskedVars struct{ v *vars }
+
+func (m maskedVars) Get(name string) (string, bool) {
+	val, ok := m.v.m[name]
+	if mask, secret := m.v.masks[name]; secret {
+		return flows.MaskDigits(mask, val), ok
+	}
+	return val, ok
+}
+
+// redact masks every sensitive value found in s, for text that comes back
+// from elsewhere (an error naming the URL a lookup requested).
+func (v *vars) redact(s string) string {
+	for name, mask := range v.masks {
+		if val := v.m[name]; val != "" {
+			s = strings.ReplaceAll(s, val, flows.MaskDigits(mask, val))
+		}
+	}
+	return s
+}
 
 func (v *vars) language() string { return v.m[VarLanguage] }
 

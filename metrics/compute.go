@@ -276,15 +276,34 @@ func (c *Computer) Add(e events.Event) {
 		if n.Type == "" {
 			n.Type = cs.nodeType
 		}
+		if r := e.Data["result"]; r != "" {
+			// The branch a node took on entry (hours: open, closed, holiday).
+			if n.Results == nil {
+				n.Results = make(map[string]int)
+			}
+			n.Results[r]++
+		}
 	case events.IVRDigits:
 		// Only menu choices: digits typed at input nodes are account
-		// numbers and the like, which a report must not collect.
+		// numbers and the like, which a report must not collect. A key
+		// that is no option (result=invalid) is no choice; events from
+		// before results were recorded have none and count as before.
 		if cs.nodeType == "menu" && e.Node == cs.node {
 			n := c.node(cs.flow, e.Node)
-			if n.Choices == nil {
-				n.Choices = make(map[string]int)
+			switch e.Data["result"] {
+			case "", "ok":
+				if e.Data["digits"] == "" {
+					break
+				}
+				if n.Choices == nil {
+					n.Choices = make(map[string]int)
+				}
+				n.Choices[e.Data["digits"]]++
+			case "invalid":
+				n.Invalid++
+			case "no_input":
+				n.NoInput++
 			}
-			n.Choices[e.Data["digits"]]++
 		}
 	case events.VoicemailSaved:
 		cs.selfService = true

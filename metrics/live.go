@@ -96,6 +96,7 @@ func (c *Computer) clone() *Computer {
 	for k, n := range c.nodes {
 		nn := *n
 		nn.Choices = maps.Clone(n.Choices)
+		nn.Results = maps.Clone(n.Results)
 		d.nodes[k] = &nn
 	}
 	d.days = make(map[int64]*DayTraffic, len(c.days))

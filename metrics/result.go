@@ -124,8 +124,11 @@ type NodeStats struct {
 	Node     string         `json:"node"`
 	Type     string         `json:"type,omitempty"`
 	Visits   int            `json:"visits"`
-	DropOffs int            `json:"drop_offs"` // caller hung up here, no agent, no self-service
-	Choices  map[string]int `json:"choices,omitempty"`
+	DropOffs int            `json:"drop_offs"`          // caller hung up here, no agent, no self-service
+	Choices  map[string]int `json:"choices,omitempty"`  // menu: valid keys pressed
+	Invalid  int            `json:"invalid,omitempty"`  // menu: keys that are no option
+	NoInput  int            `json:"no_input,omitempty"` // menu: timeouts without a key
+	Results  map[string]int `json:"results,omitempty"`  // hours: open, closed, holiday
 }
 
 // CallOutcomes classify every ended call exactly once (first match wins):

@@ -309,9 +309,10 @@ func writeRowsCSV(w io.Writer, rows []metrics.Row) error {
 
 func writeNodesCSV(w io.Writer, nodes []metrics.NodeStats) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"flow", "node", "type", "visits", "drop_offs", "choices"})
+	cw.Write([]string{"flow", "node", "type", "visits", "drop_offs", "choices", "invalid", "no_input", "results"})
 	for _, n := range nodes {
-		cw.Write([]string{n.Flow, n.Node, n.Type, strconv.Itoa(n.Visits), strconv.Itoa(n.DropOffs), choices(n.Choices)})
+		cw.Write([]string{n.Flow, n.Node, n.Type, strconv.Itoa(n.Visits), strconv.Itoa(n.DropOffs), choices(n.Choices),
+			strconv.Itoa(n.Invalid), strconv.Itoa(n.NoInput), choices(n.Results)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -343,9 +344,10 @@ func writeReportTable(w io.Writer, rep metrics.Report, nodes bool) error {
 	fmt.Fprintf(w, "Short abandons (< %v) excluded. %d events.\n\n", time.Duration(rep.ShortAbandon), rep.Events)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	if nodes {
-		fmt.Fprintln(tw, "FLOW\tNODE\tTYPE\tVISITS\tDROP-OFFS\tCHOICES\t")
+		fmt.Fprintln(tw, "FLOW\tNODE\tTYPE\tVISITS\tDROP-OFFS\tCHOICES\tINVALID\tNO INPUT\tRESULTS\t")
 		for _, n := range rep.Nodes {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t\n", n.Flow, n.Node, n.Type, n.Visits, n.DropOffs, choices(n.Choices))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%d\t%d\t%s\t\n", n.Flow, n.Node, n.Type, n.Visits, n.DropOffs,
+				choices(n.Choices), n.Invalid, n.NoInput, choices(n.Results))
 		}
 	} else {
 		fmt.Fprintf(tw, "%s\tOFFERED\tANSWERED\tABANDONED\tSHORT\tTIMEOUT\tSL\tASA\tAHT\tABANDON%%\tLONGEST\tOCCUPANCY\tLOGIN\tNOT READY\t\n",

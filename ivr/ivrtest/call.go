@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/routing"
@@ -315,13 +316,17 @@ func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 		names[i] = promptLabel(pr)
 	}
 	label := strings.Join(names, " ")
+	traced := label // the trace reaches simulate's output: no secrets there
+	if p.Sensitive {
+		traced = fmt.Sprintf("(%d sensitive prompts)", len(p.Prompts))
+	}
 	c.mu.Lock()
 	o, err := c.beginLocked("play", AtPrompt, 0)
 	if err != nil {
 		c.mu.Unlock()
 		return "", err
 	}
-	c.logLocked("play", label)
+	c.logLocked("play", traced)
 	c.mu.Unlock()
 	length := time.Duration(len(p.Prompts)) * c.cfg.PromptLength
 	for {
@@ -371,7 +376,7 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	}
 	c.mu.Lock()
 	c.collected = append(c.collected, got)
-	c.logLocked("collect", fmt.Sprintf("%q %s", got.Digits, got.Stop))
+	c.logLocked("collect", fmt.Sprintf("%q %s", flows.MaskDigits(col.Mask, got.Digits), got.Stop))
 	c.mu.Unlock()
 	o.finish()
 	return got, nil
