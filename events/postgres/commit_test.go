@@ -55,7 +55,7 @@ func (p *commitCutter) pipe(client net.Conn) {
 		for {
 			n, err := client.Read(buf)
 			if n > 0 {
-				if bytes.Contains(buf[:n], []byte("commit")) && p.armed.CompareAndSwap(true, false) {
+				if bytes.Contains(bytes.ToLower(buf[:n]), []byte("commit")) && p.armed.CompareAndSwap(true, false) {
 					if !p.deliver {
 						p.cuts.Add(1)
 						client.Close()

@@ -1,15 +1,16 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -72,39 +73,43 @@ func (s *Store) Close() error {
 	return nil
 }
 
-var columns = []string{"ts", "call_id", "type", "node", "queue", "agent", "data"}
+// copyEvents is the COPY of one batch, in COPY's text format (encodeRows).
+const copyEvents = "COPY events (ts, call_id, type, node, queue, agent, data) FROM STDIN"
 
-// Append COPYs the batch in one transaction. If the connection breaks
-// while COMMIT is in flight, it asks the server what became of the
-// transaction: a batch that did commit is reported written, so the Writer
-// does not append it a second time.
-func (s *Store) Append(ctx context.Context, batch []events.Event) (err error) {
+// Append writes the batch in one transaction, as one COPY: three round
+// trips (BEGIN with the transaction's id, the COPY, COMMIT) whatever the
+// batch size. If the connection breaks while COMMIT is in flight, it asks
+// the server what became of the transaction: a batch that did commit is
+// reported written, so the Writer does not append it a second time.
+func (s *Store) Append(ctx context.Context, batch []events.Event) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	rows := make([][]any, len(batch))
-	for i, e := range batch {
-		if rows[i], err = row(e); err != nil {
-			return fmt.Errorf("append: %w", err)
-		}
-	}
-	tx, err := s.pool.Begin(ctx)
+	rows, err := encodeRows(batch)
 	if err != nil {
 		return fmt.Errorf("append: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback(context.Background())
-		}
-	}()
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, columns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("append: copy: %w", err)
-	}
-	var xid string
-	if err := tx.QueryRow(ctx, "SELECT pg_current_xact_id()::text").Scan(&xid); err != nil {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
 		return fmt.Errorf("append: %w", err)
 	}
-	cerr := tx.Commit(ctx)
+	// A connection left in a transaction (an error below) is closed by the
+	// pool on Release rather than reused.
+	defer conn.Release()
+	pc := conn.Conn().PgConn()
+	res, err := pc.Exec(ctx, "BEGIN; SELECT pg_current_xact_id()::text").ReadAll()
+	if err != nil {
+		return fmt.Errorf("append: begin: %w", err)
+	}
+	if len(res) != 2 || len(res[1].Rows) != 1 {
+		return fmt.Errorf("append: begin: unexpected answer")
+	}
+	xid := string(res[1].Rows[0][0])
+	if _, err := pc.CopyFrom(ctx, bytes.NewReader(rows), copyEvents); err != nil {
+		pc.Exec(context.Background(), "ROLLBACK").ReadAll()
+		return fmt.Errorf("append: copy: %w", err)
+	}
+	_, cerr := pc.Exec(ctx, "COMMIT").ReadAll()
 	if cerr == nil {
 		return nil
 	}
@@ -112,6 +117,7 @@ func (s *Store) Append(ctx context.Context, batch []events.Event) (err error) {
 	if errors.As(cerr, &pgErr) || pgconn.SafeToRetry(cerr) {
 		return fmt.Errorf("append: commit: %w", cerr) // the server said no, or never got it
 	}
+	conn.Conn().PgConn().Close(context.Background())
 	committed, qerr := s.resolve(ctx, xid)
 	if qerr != nil {
 		return fmt.Errorf("append: commit: %w (and its outcome is unknown: %w)", cerr, qerr)
@@ -150,21 +156,51 @@ func (s *Store) resolve(ctx context.Context, xid string) (bool, error) {
 	}
 }
 
-// row is one event as COPY columns. PostgreSQL refuses NUL bytes and
-// invalid UTF-8 in text and jsonb, and one such event would fail its batch
-// on every retry, stopping the log: they become U+FFFD, as SIP headers
-// and DTMF-free callers can carry anything.
-func row(e events.Event) ([]any, error) {
-	t := e.Time
-	if t.IsZero() {
-		t = time.Now()
+// encodeRows writes the batch in COPY's text format: tab-separated
+// columns, one line per event. PostgreSQL refuses NUL bytes and invalid
+// UTF-8 in text and jsonb, and one such event would fail its batch on
+// every retry, stopping the log: they become U+FFFD (SIP headers and
+// lookups can carry anything).
+func encodeRows(batch []events.Event) ([]byte, error) {
+	b := make([]byte, 0, len(batch)*160)
+	for _, e := range batch {
+		t := e.Time
+		if t.IsZero() {
+			t = time.Now()
+		}
+		b = strconv.AppendInt(b, t.UnixNano(), 10)
+		for _, f := range [...]string{e.CallID, string(e.Type), e.Node, e.Queue, e.Agent} {
+			b = append(b, '\t')
+			b = appendCopyText(b, clean(f))
+		}
+		data, err := encodeData(e.Data)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, '\t')
+		b = appendCopyText(b, string(data))
+		b = append(b, '\n')
 	}
-	data, err := encodeData(e.Data)
-	if err != nil {
-		return nil, err
+	return b, nil
+}
+
+// appendCopyText escapes s for a text-format COPY column.
+func appendCopyText(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
 	}
-	return []any{t.UnixNano(), clean(e.CallID), clean(string(e.Type)), clean(e.Node),
-		clean(e.Queue), clean(e.Agent), data}, nil
+	return b
 }
 
 func clean(s string) string {

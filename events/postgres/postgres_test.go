@@ -21,6 +21,7 @@ var pg testsvc.SharedPostgreSQL
 func TestMain(m *testing.M) {
 	code := m.Run()
 	pg.Stop()
+	pgDurable.Stop()
 	os.Exit(code)
 }
 

@@ -17,7 +17,7 @@ var migrations = []string{
 	// every store orders and bounds events alike; the event_log view shows
 	// it as a timestamp for people querying by hand.
 	`CREATE TABLE events (
-		seq     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		seq     bigint GENERATED ALWAYS AS IDENTITY (CACHE 1024) PRIMARY KEY,
 		ts      bigint NOT NULL,
 		call_id text   NOT NULL DEFAULT '',
 		type    text   NOT NULL,
@@ -27,9 +27,7 @@ var migrations = []string{
 		data    jsonb  NOT NULL DEFAULT '{}'
 	);
 	CREATE INDEX events_ts    ON events (ts, seq);
-	CREATE INDEX events_call  ON events (call_id, ts, seq) WHERE call_id <> '';
-	CREATE INDEX events_queue ON events (queue, ts) WHERE queue <> '';
-	CREATE INDEX events_agent ON events (agent, ts) WHERE agent <> '';
+	CREATE INDEX events_call  ON events (call_id) WHERE call_id <> '';
 	CREATE VIEW event_log AS
 		SELECT seq, to_timestamp(ts / 1e9) AS at, call_id, type, node, queue, agent, data FROM events;`,
 }

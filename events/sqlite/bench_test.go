@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -11,23 +10,8 @@ import (
 	"github.com/switchboard-cc/switchboard/metrics"
 )
 
-// benchEvents is a realistic mix: most events carry one or two Data keys.
-func benchEvents(n int) []events.Event {
-	types := []events.Type{events.CallStart, events.IVRNode, events.IVRPrompt, events.IVRDigits, events.QueueEnter, events.AgentOffer, events.QueueConnect, events.CallEnd}
-	out := make([]events.Event, n)
-	for i := range out {
-		out[i] = events.Event{
-			Time:   t0.Add(time.Duration(i) * 10 * time.Millisecond),
-			CallID: "call-" + strconv.Itoa(i/8),
-			Type:   types[i%len(types)],
-			Node:   "main_menu",
-			Queue:  "billing",
-			Agent:  "100" + strconv.Itoa(i%7),
-			Data:   map[string]string{"node_type": "menu", "digits": strconv.Itoa(i % 10)},
-		}
-	}
-	return out
-}
+// benchEvents is the ingest mix every store's benchmark uses.
+func benchEvents(n int) []events.Event { return eventstest.Mix(n, t0) }
 
 // BenchmarkIngest measures events/s through the Writer into SQLite with
 // the durable default (synchronous=FULL) and with NORMAL.
