@@ -35,6 +35,10 @@ type agentPhone struct {
 	voiced  atomic.Int64
 	current atomic.Pointer[sipgo.DialogServerSession]
 	bridge  atomic.Pointer[netip.AddrPort]
+	// ringOnly: the phone rings and never answers; a CANCEL is counted.
+	ringOnly  atomic.Bool
+	ringing   atomic.Int32
+	cancelled atomic.Int32
 }
 
 func newAgentPhone(t *testing.T) *agentPhone {
@@ -63,6 +67,13 @@ func newAgentPhone(t *testing.T) *agentPhone {
 			return
 		}
 		d.Respond(sip.StatusRinging, "Ringing", nil)
+		if p.ringOnly.Load() {
+			p.ringing.Add(1)
+			<-d.Context().Done() // CANCEL
+			d.Respond(sip.StatusRequestTerminated, "Request Terminated", nil)
+			p.cancelled.Add(1)
+			return
+		}
 		if ap, ok := offerAddr(req.Body()); ok {
 			p.bridge.Store(&ap)
 		}

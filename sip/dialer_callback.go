@@ -137,7 +137,7 @@ func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, of
 		}
 		o := offer
 		o.RingTimeout = ring
-		leg, err := call.Connect(ctx, o)
+		leg, err := connectUnlessWithdrawn(ctx, call, o)
 		var missed *ivr.ConnectError
 		switch {
 		case errors.As(err, &missed):
@@ -178,6 +178,27 @@ func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, of
 		offer = next
 		reserved = d.srv.now().Add(offer.RingTimeout + routing.ReservationGrace)
 	}
+}
+
+// connectUnlessWithdrawn rings the offer's agents and stops the moment the
+// ACD withdraws the offer (the agent logged out while ringing). The ring
+// then ends with ctx's error, reported as a miss the ACD ignores (the offer
+// is no longer current), and the customer waits for the next offer.
+func connectUnlessWithdrawn(ctx context.Context, call *Outbound, o routing.Offer) (ivr.Leg, error) {
+	withdrawn := o.Withdrawn()
+	if withdrawn == nil {
+		return call.Connect(ctx, o)
+	}
+	ringCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-withdrawn:
+			stop()
+		case <-ringCtx.Done():
+		}
+	}()
+	return call.Connect(ringCtx, o)
 }
 
 // waitForOffer plays hold music until the ticket's next offer; false when

@@ -273,6 +273,29 @@ func TestCallbackDialsCustomerThenAgent(t *testing.T) {
 	})
 }
 
+// The agent logs out while their phone rings for a callback: the ACD
+// withdraws the offer and the dialer cancels the agent's ring at once,
+// instead of ringing a logged-out agent for the whole ring timeout (10 s).
+func TestCallbackAgentRingCancelledAtLogout(t *testing.T) {
+	w := newCallbackWorld(t, 0)
+	w.agent.ringOnly.Store(true)
+	ctx := ctxT(t, 10*time.Second)
+	if err := w.acd.RequestCallback(ctx, routing.Request{CallID: "cb4", Group: "billing", Caller: "13800138000"}, "13800138000"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the agent's phone to ring", 5*time.Second, func() bool { return w.agent.ringing.Load() == 1 })
+	if err := w.acd.Logout(ctx, "1001", "supervisor:mei", "end_of_shift"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the agent's ring to be cancelled", 3*time.Second, func() bool { return w.agent.cancelled.Load() == 1 })
+	if n := len(w.events.find("cb4", events.AgentNoAnswer)); n != 0 {
+		t.Errorf("agent charged %d misses for a withdrawn offer", n)
+	}
+	if a, err := w.acd.Agent("1001"); err != nil || a.Presence != routing.LoggedOut {
+		t.Errorf("agent 1001: %+v, %v; want logged out", a, err)
+	}
+}
+
 // A busy customer costs the reserved agent nothing: the callback leaves the
 // line, comes back after RetryAfter at its old place, and the second call
 // goes through.
