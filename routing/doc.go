@@ -23,8 +23,9 @@
 // # The queue node's contract
 //
 // Enqueue returns a *Ticket, or an error wrapping ErrClosed (calendar
-// closed, or no agent logged in who could take the call: take on_closed) or
-// ErrUnknownGroup. The holder of the ticket then:
+// closed, or no agent logged in who could take the call now or after any
+// later overflow step, the group's or the request's own: take on_closed)
+// or ErrUnknownGroup. The holder of the ticket then:
 //
 //   - reads Offers: each offer names the agents to ring (several for
 //     ring_all) and the ring timeout; the agents stay reserved until the
@@ -51,7 +52,11 @@
 // RequestCallback puts a callback in line with the caller's original
 // EnqueuedAt, so it keeps its place. Without one, a callback for a call
 // that timed out of (or was closed out of) the same group in the last 30
-// minutes — into the after-hours menu, say — takes the place it left. When it reaches an agent, the
+// minutes — into the after-hours menu, say — takes the place it left. A
+// callback keeps to its group's calendar: while it is closed the callback
+// is held out of every line (not offered, even to an agent still ready),
+// and it goes back in when the calendar opens, unless the request says
+// OutsideHours (hold.go). When it reaches an agent, the
 // Options.Callbacks hook receives a CallbackDue (number, offer, ticket); the
 // dialer rings the agent, calls the customer, and reports on the ticket as
 // the queue node would.
@@ -62,7 +67,8 @@
 // free agents that meet the requirement, ordered by the strategy, and the
 // calls waiting for such an agent, ordered by priority then place in line.
 // A group's own requirement, each overflow step's widened requirement, and
-// a call's extra skills all map onto pools. The ACD keeps one invariant
+// a call's extra skills (widened by the request's own steps) all map onto
+// pools. The ACD keeps one invariant
 // between decisions: no free agent is eligible for a waiting call. So a call
 // that joins a line only looks at the head of its pools' agent heaps, and an
 // agent who becomes free only looks at the head of each of its pools' call
