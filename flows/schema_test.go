@@ -192,3 +192,38 @@ func TestSchemaRejectsWhatLoaderRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleFlowsNameTheSchema: each example flow's first line points
+// editors (yaml-language-server) at schema.json by a relative path that
+// resolves from where the flow lives.
+func TestExampleFlowsNameTheSchema(t *testing.T) {
+	files, _ := filepath.Glob("../configs/flows/*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("found %d example flows", len(files))
+	}
+	const prefix = "# yaml-language-server: $schema="
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _, _ := strings.Cut(string(data), "\n")
+		if !strings.HasPrefix(first, prefix) {
+			t.Errorf("%s: first line %q; want %s<relative path to flows/schema.json>", f, first, prefix)
+			continue
+		}
+		target := filepath.Join(filepath.Dir(f), strings.TrimPrefix(first, prefix))
+		if abs, _ := filepath.Abs(target); abs != mustAbs(t, "schema.json") {
+			t.Errorf("%s: schema line points at %s; want flows/schema.json", f, target)
+		}
+	}
+}
+
+func mustAbs(t *testing.T, p string) string {
+	t.Helper()
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}

@@ -20,7 +20,7 @@ func TestValidateSummaryAndCalendarCascade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := strings.Replace(string(data), `mon-fri: ["08:00-18:00"]`, `mon-fri: ["08:00-25:00"]`, 1)
+	bad := strings.Replace(string(data), `sat: ["09:00-17:00"]`, `sat: ["09:00-25:00"]`, 1)
 	if bad == string(data) {
 		t.Fatal("configs/switchboard.yaml no longer has the office hours this test breaks")
 	}
@@ -29,8 +29,8 @@ func TestValidateSummaryAndCalendarCascade(t *testing.T) {
 	}
 	code, out, errOut := runMain(t, "validate", dir)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], cfgFile+":26:") || !strings.Contains(lines[0], "25:00") {
-		t.Errorf("exit %d; want 1 and one issue at %s:26 about 25:00:\n%s", code, cfgFile, out)
+	if code != 1 || len(lines) != 1 || !strings.HasPrefix(lines[0], cfgFile+":28:") || !strings.Contains(lines[0], "25:00") {
+		t.Errorf("exit %d; want 1 and one issue at %s:28 about 25:00:\n%s", code, cfgFile, out)
 	}
 	nflows, _ := filepath.Glob(filepath.Join(dir, "flows", "*.yaml"))
 	want := "1 issue in 1 file (" + strconv.Itoa(len(nflows)) + " flow files checked, config " + cfgFile + ")\n"

@@ -81,8 +81,8 @@ func TestValidateReportsEveryIssue(t *testing.T) {
 			t.Errorf("validate %s: exit %d; want 1\n%s%s", arg, code, out, errOut)
 		}
 		for _, want := range []string{
-			`heating-hotline.yaml:30:26: unknown node type "paly" (did you mean "play"?)`,
-			`heating-hotline.yaml:51:11: unknown node "biling" (did you mean "billing"?)`,
+			`heating-hotline.yaml:31:26: unknown node type "paly" (did you mean "play"?)`,
+			`heating-hotline.yaml:52:11: unknown node "biling" (did you mean "billing"?)`,
 			`: node "orphan" is unreachable from start "language"`,
 		} {
 			if !strings.Contains(out, want) {
