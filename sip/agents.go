@@ -110,7 +110,7 @@ func (s *Server) mountAgents(ctx context.Context, client *sipgo.Client, laddr ne
 		return
 	}
 	if a.Registrar != nil {
-		s.sipSrv.OnRegister(a.Registrar.OnRegister)
+		s.handle(sip.REGISTER, a.Registrar.OnRegister)
 		go a.Registrar.Qualify(ctx, registrar.SIPPinger{Client: client})
 	}
 	if a.Legs == nil {
@@ -121,13 +121,13 @@ func (s *Server) mountAgents(ctx context.Context, client *sipgo.Client, laddr ne
 		s.log.Error("agent legs not bound", "error", err)
 		return
 	}
-	s.sipSrv.OnInvite(a.Legs.Wrap(s.onInvite))
-	s.sipSrv.OnAck(a.Legs.Wrap(s.onAck))
-	s.sipSrv.OnBye(a.Legs.Wrap(s.onBye))
-	s.sipSrv.OnOptions(a.Legs.Wrap(s.onOptions))
-	s.sipSrv.OnInfo(a.Legs.Wrap(s.onInfo))
-	s.sipSrv.OnNotify(a.Legs.Wrap(s.onNotify))
-	s.sipSrv.OnRefer(a.Legs.Wrap(nil))
+	s.handle(sip.INVITE, a.Legs.Wrap(s.onInvite))
+	s.handle(sip.ACK, a.Legs.Wrap(s.onAck))
+	s.handle(sip.BYE, a.Legs.Wrap(s.onBye))
+	s.handle(sip.OPTIONS, a.Legs.Wrap(s.onOptions))
+	s.handle(sip.INFO, a.Legs.Wrap(s.onInfo))
+	s.handle(sip.NOTIFY, a.Legs.Wrap(s.onNotify))
+	s.handle(sip.REFER, a.Legs.Wrap(nil))
 }
 
 // connectAgents rings the offered agents through the B2BUA and bridges the

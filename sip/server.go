@@ -195,13 +195,14 @@ func (s *Server) Serve(ctx context.Context) error {
 		}
 		s.dialogUAs[tr] = &sipgo.DialogUA{Client: client, ContactHDR: sip.ContactHeader{Address: uri}, RewriteContact: true}
 	}
-	s.sipSrv.OnInvite(s.onInvite)
-	s.sipSrv.OnAck(s.onAck)
-	s.sipSrv.OnBye(s.onBye)
-	s.sipSrv.OnCancel(s.onCancel)
-	s.sipSrv.OnOptions(s.onOptions)
-	s.sipSrv.OnInfo(s.onInfo)
-	s.sipSrv.OnNotify(s.onNotify)
+	s.handle(sip.INVITE, s.onInvite)
+	s.handle(sip.ACK, s.onAck)
+	s.handle(sip.BYE, s.onBye)
+	s.handle(sip.CANCEL, s.onCancel)
+	s.handle(sip.OPTIONS, s.onOptions)
+	s.handle(sip.INFO, s.onInfo)
+	s.handle(sip.NOTIFY, s.onNotify)
+	s.sipSrv.OnNoRoute(supportedVersion(s.onNoRoute))
 	s.mountAgents(ctx, udpClient, laddr)
 
 	var bg sync.WaitGroup
@@ -581,9 +582,40 @@ func (s *Server) onCancel(req *sip.Request, tx sip.ServerTransaction) {
 	respond(tx, req, 481, "Call/Transaction Does Not Exist")
 }
 
+// handle routes method to h behind the SIP version check.
+func (s *Server) handle(method sip.RequestMethod, h sipgo.RequestHandler) {
+	s.sipSrv.OnRequest(method, supportedVersion(h))
+}
+
+// supportedVersion answers a request in any SIP version but 2.0 with 505
+// Version Not Supported (RFC 3261 §8.2.2, §21.5.6) before h sees it; an
+// ACK, which has no answer, is dropped.
+func supportedVersion(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if strings.EqualFold(req.SipVersion, "SIP/2.0") {
+			h(req, tx)
+			return
+		}
+		if req.IsAck() || tx == nil {
+			return
+		}
+		res := sip.NewResponseFromRequest(req, 505, "Version Not Supported", nil)
+		res.SipVersion = "SIP/2.0"
+		_ = tx.Respond(res)
+	}
+}
+
+// onNoRoute answers methods nobody handles (sipgo's default, plus Allow).
+func (s *Server) onNoRoute(req *sip.Request, tx sip.ServerTransaction) {
+	respond(tx, req, 405, "Method Not Allowed", sip.NewHeader("Allow", allowedMethods))
+}
+
+// allowedMethods is the Allow header of OPTIONS and 405 answers.
+const allowedMethods = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
+
 func (s *Server) onOptions(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"))
+	res.AppendHeader(sip.NewHeader("Allow", allowedMethods))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp, application/dtmf-relay, application/dtmf"))
 	_ = tx.Respond(res)
 }
