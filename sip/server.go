@@ -419,6 +419,14 @@ func (s *Server) screenInvite(req *sip.Request) (offer, int, string) {
 	if req.Contact() == nil {
 		return offer{}, 400, "Missing Contact"
 	}
+	// The caller chooses both, and they travel on into logs, events, flow
+	// variables ({{caller}}) and recording file names.
+	if id := req.CallID().Value(); len(id) > maxCallIDLen || !printableASCII(id) {
+		return offer{}, 400, "Bad Request (Call-ID)"
+	}
+	if u := req.From().Address.User; len(u) > maxFromUserLen || !printableASCII(u) {
+		return offer{}, 400, "Bad Request (From)"
+	}
 	if !s.claims(req.Recipient.User) {
 		return offer{}, 404, "Not Found"
 	}
@@ -433,6 +441,24 @@ func (s *Server) screenInvite(req *sip.Request) (offer, int, string) {
 		return offer{}, 488, "Not Acceptable Here"
 	}
 	return o, 0, ""
+}
+
+// Bounds on caller-chosen identifiers; real ones are far shorter (a
+// Call-ID is typically a UUID or random@host, a From user a number).
+const (
+	maxCallIDLen   = 256
+	maxFromUserLen = 128
+)
+
+// printableASCII reports whether s has only visible ASCII characters (RFC
+// 3261's Call-ID "word" and an unescaped user part are subsets of these).
+func printableASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // runCall owns one call from its INVITE to its last packet; it runs in the
