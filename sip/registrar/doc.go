@@ -7,7 +7,9 @@
 // Invariants:
 //   - a binding exists only after a REGISTER whose digest response was
 //     computed with the agent's configured password; wrong, missing or
-//     replayed credentials never create, refresh or remove a binding;
+//     replayed credentials never create, refresh or remove a binding (a
+//     nonce answered without qop works once; with qop=auth each use needs a
+//     higher nonce-count);
 //   - a password is never logged or put in an event (Password redacts
 //     itself in fmt and slog);
 //   - Lookup returns only bindings that are unexpired and whose phone did not
@@ -17,6 +19,8 @@
 //     Config.OnAvailability is called, so the ACD can stop or resume
 //     offering that agent;
 //   - a source IP that fails the digest check MaxFailures times within
-//     FailureWindow is refused (403, unchecked) for Lockout;
+//     FailureWindow is refused (403, unchecked) for Lockout, and so is an
+//     agent whose credentials failed as often from any mix of addresses
+//     (except from addresses it is bound at); a success clears neither;
 //   - time comes from the injected clock only.
 package registrar
