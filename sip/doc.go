@@ -8,7 +8,12 @@
 //     the caller, BYE from us (Call.Hangup, or when the flow ends).
 //   - 404 when no flow claims the dialed number, 488 when the offer has no
 //     PCMU/PCMA, 400 for malformed requests or SDP, 486/503 at MaxCalls, 503
-//     with Retry-After for a source over its INVITE rate.
+//     with Retry-After for a source over its INVITE rate; 400 for a Call-ID
+//     or From user that is over-long or holds control characters; 505 for
+//     any request not in SIP/2.0.
+//   - SIP/TCP (tcplimit.go): Accept errors (EMFILE) are retried, never end
+//     Serve; connections are capped per source IP and in all, and closed
+//     after TCPIdleTimeout of silence unless a call in progress uses them.
 //   - re-INVITE hold/unhold (sendonly, inactive, c=0.0.0.0) pauses our audio
 //     and emits call.hold / call.unhold.
 //   - DTMF from RFC 4733 (the caller's payload type) and SIP INFO
