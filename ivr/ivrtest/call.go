@@ -82,21 +82,22 @@ type Call struct {
 	cfg   Config
 	clock clock.Clock
 
-	mu        sync.Mutex
-	keys      *ivr.Keypad // DTMF pressed and not yet collected
-	next      int         // index of the next Step
-	gone      chan struct{}
-	goneOnce  sync.Once
-	hungUpBy  string // "caller" or "system"
-	cause     string
-	answered  bool
-	trace     []Entry
-	played    []string
-	collected []ivr.Collected
-	records   []ivr.Recording
-	transfers []ivr.Transfer
-	offers    []routing.Offer
-	leg       *leg
+	mu          sync.Mutex
+	keys        *ivr.Keypad // DTMF pressed and not yet collected
+	next        int         // index of the next Step
+	gone        chan struct{}
+	goneOnce    sync.Once
+	hungUpBy    string // "caller" or "system"
+	cause       string
+	answered    bool
+	trace       []Entry
+	collectMask string // the running Collect's Mask: its pressed keys are traced as x
+	played      []string
+	collected   []ivr.Collected
+	records     []ivr.Recording
+	transfers   []ivr.Transfer
+	offers      []routing.Offer
+	leg         *leg
 }
 
 var _ ivr.Call = (*Call)(nil)
@@ -184,6 +185,10 @@ func (c *Call) press(keys string) {
 	}
 	for _, k := range keys {
 		c.keys.Press(k)
+	}
+	if c.collectMask != "" {
+		// Keys of a sensitive input: the trace reaches simulate's output.
+		keys = strings.Repeat("x", len(keys))
 	}
 	c.logLocked("press", keys)
 }
@@ -364,6 +369,7 @@ func (c *Call) Play(ctx context.Context, p ivr.Playback) (string, error) {
 func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
 	c.mu.Lock()
 	o, err := c.beginLocked("collect", AtInput, 0)
+	c.collectMask = col.Mask
 	c.mu.Unlock()
 	if err != nil {
 		return ivr.Collected{}, err
@@ -371,6 +377,9 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	keys := &scriptedKeys{o: o, armed: -1}
 	got, err := ivr.CollectKeys(ctx, c.clock, keys, col)
 	keys.stop()
+	c.mu.Lock()
+	c.collectMask = ""
+	c.mu.Unlock()
 	if err != nil {
 		return ivr.Collected{}, err
 	}
