@@ -14,7 +14,7 @@ const (
 	IVRNode           Type = "ivr.node"           // the engine entered Node; Data: node_type
 	IVRDigits         Type = "ivr.digits"         // digits collected at Node; Data: digits, stop (why collection ended), var
 	IVRPrompt         Type = "ivr.prompt"         // a prompt played at Node; Data: prompt, barged ("1" when DTMF cut it)
-	QueueEnter        Type = "queue.enter"        // call entered Queue; Data: priority, position
+	QueueEnter        Type = "queue.enter"        // call entered Queue; Data: priority, position; for a callback: callback, number, place (RFC 3339, when it keeps an earlier place in line)
 	AgentOffer        Type = "agent.offer"        // Agent reserved and rung for the call in Queue
 	AgentNoAnswer     Type = "agent.noanswer"     // Agent did not answer; Data: reason (timeout, busy, decline, unreachable), ring_ms
 	QueueConnect      Type = "queue.connect"      // caller and Agent talking; Data: wait_ms, ring_ms

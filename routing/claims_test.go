@@ -12,11 +12,11 @@ import (
 // arbiter grants each agent to one call at a time across ACDs, as the
 // Redis adapter does, and tells the other ACDs when an agent is let go.
 type arbiter struct {
-	mu      sync.Mutex
-	holder  map[string]string
-	claims  int
-	freed   []string // agents released, for the test to pass on
-	refuse  bool     // the arbiter cannot be asked
+	mu     sync.Mutex
+	holder map[string]string
+	claims int
+	freed  []string // agents released, for the test to pass on
+	refuse bool     // the arbiter cannot be asked
 }
 
 func (ar *arbiter) Claim(agentID, callID string) bool {

@@ -179,6 +179,9 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 		data["callback"] = "1"
 		data["number"] = number
 	}
+	if !t.enqueuedAt.Equal(a.now) { // a callback keeping its caller's place
+		data["place"] = t.enqueuedAt.UTC().Format(time.RFC3339Nano)
+	}
 	a.emit(ctx, events.Event{CallID: req.CallID, Type: events.QueueEnter, Queue: g.name, Data: data})
 	a.touchGroup(g)
 	a.matchCall(ctx, t)

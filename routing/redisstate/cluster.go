@@ -1,0 +1,374 @@
+package redisstate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/routing"
+)
+
+// Cluster joins one node's routing.ACD to the shared state: it is the
+// ACD's routing.Claims (agents are reserved in Redis before they are
+// offered), it mirrors agents' presence both ways, it mirrors the node's
+// waiting calls into the shared lines (through the event sink it wraps),
+// and it beats, reaps dead nodes and adopts their callbacks.
+//
+// Build it, pass it as Options.Claims and wrap the ACD's sink with Sink,
+// build the ACD, then Start.
+type Cluster struct {
+	store *Store
+	log   *slog.Logger
+	every time.Duration
+
+	mu   sync.Mutex        // guards held, and orders claims with heartbeats
+	held map[string]string // agent -> call this node holds
+
+	pmu       sync.Mutex
+	published map[string]string // agent -> presence last known shared, to skip no-op writes
+
+	work   chan func(context.Context) // ordered writes that must not block the ACD
+	acd    *routing.ACD
+	sink   events.Sink
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewCluster wraps a Store. log may be nil.
+func NewCluster(store *Store, log *slog.Logger) *Cluster {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Cluster{
+		store: store, log: log.With("node", store.Node()),
+		every:     store.DeadAfter() / 4,
+		held:      map[string]string{},
+		published: map[string]string{},
+		work:      make(chan func(context.Context), 4096),
+		sink:      events.Discard,
+	}
+}
+
+// claimTimeout bounds a claim's round trip: the ACD's lock is held.
+const claimTimeout = 500 * time.Millisecond
+
+// Claim reserves the agent in Redis for this node's call.
+func (c *Cluster) Claim(agentID, callID string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
+	defer cancel()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out, err := c.store.Reserve(ctx, agentID, callID)
+	if err != nil {
+		c.log.Warn("cluster: claim failed", "agent", agentID, "call_id", callID, "err", err)
+		return false
+	}
+	if out != Reserved {
+		return false
+	}
+	c.held[agentID] = callID
+	return true
+}
+
+// Release gives the agent back (in the background, in order).
+func (c *Cluster) Release(agentID, callID string) {
+	c.mu.Lock()
+	if c.held[agentID] == callID {
+		delete(c.held, agentID)
+	}
+	c.mu.Unlock()
+	c.enqueue(func(ctx context.Context) {
+		if _, err := c.store.Release(ctx, agentID, callID); err != nil {
+			// The next heartbeat releases it, since held no longer has it.
+			c.log.Warn("cluster: release failed", "agent", agentID, "call_id", callID, "err", err)
+		}
+	})
+}
+
+func (c *Cluster) enqueue(f func(context.Context)) {
+	select {
+	case c.work <- f:
+	default:
+		c.log.Error("cluster: write queue full; dropping a shared-state write")
+	}
+}
+
+// Sink wraps the ACD's event sink: queue entries and exits are mirrored
+// into the shared lines, then passed on.
+func (c *Cluster) Sink(inner events.Sink) events.Sink {
+	c.sink = inner
+	return mirrorSink{c: c, inner: inner}
+}
+
+type mirrorSink struct {
+	c     *Cluster
+	inner events.Sink
+}
+
+func (m mirrorSink) Emit(ctx context.Context, e events.Event) {
+	m.inner.Emit(ctx, e)
+	switch e.Type {
+	case events.QueueEnter:
+		w := Waiting{CallID: e.CallID, Group: e.Queue, EnqueuedAt: e.Time,
+			Callback: e.Data["callback"] == "1", Number: e.Data["number"]}
+		w.Priority, _ = strconv.Atoi(e.Data["priority"])
+		if p, err := time.Parse(time.RFC3339Nano, e.Data["place"]); err == nil {
+			w.EnqueuedAt = p
+		}
+		m.c.enqueue(func(ctx context.Context) {
+			if err := m.c.store.Enqueue(ctx, w); err != nil {
+				m.c.log.Warn("cluster: mirror queue entry", "call_id", w.CallID, "err", err)
+			}
+		})
+	case events.QueueConnect, events.QueueAbandon, events.QueueTimeout, events.QueueClosed:
+		id := e.CallID
+		m.c.enqueue(func(ctx context.Context) {
+			if _, err := m.c.store.LeaveLine(ctx, id); err != nil {
+				m.c.log.Warn("cluster: mirror queue exit", "call_id", id, "err", err)
+			}
+		})
+	}
+}
+
+// Start joins the cluster: the node beats once (so it may reserve), takes
+// the shared presence of every agent Redis knows and publishes its own for
+// the others, and runs its loops until Close.
+func (c *Cluster) Start(ctx context.Context, acd *routing.ACD) error {
+	c.acd = acd
+	if _, err := c.beat(ctx); err != nil {
+		return err
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	notices, err := c.store.Subscribe(lctx)
+	if err != nil {
+		cancel()
+		return err
+	}
+	shared, err := c.store.Presences(ctx)
+	if err != nil {
+		cancel()
+		return err
+	}
+	for _, s := range acd.Agents() {
+		if p, ok := shared[s.ID]; ok {
+			c.applyPresence(ctx, s.ID, p)
+		} else if _, err := c.store.SetPresence(ctx, s.ID, presenceOf(s)); err != nil {
+			cancel()
+			return err
+		} else {
+			c.swapPublished(s.ID, presenceOf(s))
+		}
+	}
+	unsubscribe := acd.Subscribe(func(ch routing.Change) {
+		for _, id := range ch.Agents {
+			c.enqueue(func(ctx context.Context) { c.publishPresence(ctx, id) })
+		}
+	})
+	c.cancel, c.done = cancel, make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); c.writer(lctx) }()
+	go func() { defer wg.Done(); c.listen(lctx, notices) }()
+	go func() { defer wg.Done(); c.tick(lctx) }()
+	go func() { wg.Wait(); unsubscribe(); close(c.done) }()
+	c.adopt(ctx)
+	return nil
+}
+
+// Close leaves the cluster cleanly: pending writes are flushed, then the
+// node's reservations are released and its waiting callbacks handed on at
+// once.
+func (c *Cluster) Close(ctx context.Context) error {
+	if c.cancel == nil {
+		return nil
+	}
+	c.cancel()
+	<-c.done
+	c.drain(ctx)
+	_, err := c.store.Leave(ctx)
+	return err
+}
+
+func (c *Cluster) writer(ctx context.Context) {
+	for {
+		select {
+		case f := <-c.work:
+			f(ctx)
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// drain runs the writes still queued.
+func (c *Cluster) drain(ctx context.Context) {
+	for {
+		select {
+		case f := <-c.work:
+			f(ctx)
+		default:
+			return
+		}
+	}
+}
+
+func (c *Cluster) listen(ctx context.Context, notices <-chan Notice) {
+	for n := range notices {
+		switch n.Kind {
+		case "free":
+			c.acd.AgentFreed(ctx, n.Agent)
+		case "presence":
+			c.applyPresence(ctx, n.Agent, n.Presence)
+		}
+	}
+}
+
+func (c *Cluster) tick(ctx context.Context) {
+	t := time.NewTicker(c.every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := c.beat(ctx); err != nil && ctx.Err() == nil {
+			c.log.Warn("cluster: heartbeat failed", "err", err)
+			continue
+		}
+		r, err := c.store.Reap(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("cluster: reap failed", "err", err)
+			}
+			continue
+		}
+		c.reaped(ctx, r)
+		c.adopt(ctx)
+	}
+}
+
+func (c *Cluster) beat(ctx context.Context) (Beat, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, err := c.store.Heartbeat(ctx, c.held)
+	if err != nil {
+		return b, err
+	}
+	if b.WasDead {
+		c.log.Error("cluster: this node had been declared dead (heartbeats late); its waiting callbacks were handed on")
+	}
+	for _, a := range b.Conflicts {
+		c.log.Error("cluster: an agent this node holds was given to another node while it was declared dead", "agent", a)
+	}
+	return b, nil
+}
+
+// reaped records what a dead node left: its callers on the line are gone
+// with it, each closed here with queue.abandon and call.end (reason
+// node_lost) so every call that entered a queue leaves it.
+func (c *Cluster) reaped(ctx context.Context, r Reaped) {
+	if len(r.Nodes) == 0 {
+		return
+	}
+	c.log.Warn("cluster: nodes declared dead", "nodes", r.Nodes, "agents_freed", len(r.Freed),
+		"callbacks_orphaned", len(r.Orphaned), "calls_lost", len(r.LostCalls))
+	now := time.Now().UTC()
+	for _, lc := range r.LostCalls {
+		c.sink.Emit(ctx, events.Event{Time: now, CallID: lc.CallID, Type: events.QueueAbandon, Queue: lc.Group,
+			Data: map[string]string{"reason": "node_lost", "node": lc.Node}})
+		c.sink.Emit(ctx, events.Event{Time: now, CallID: lc.CallID, Type: events.CallEnd,
+			Data: map[string]string{"by": "system", "reason": "node_lost", "node": lc.Node}})
+	}
+}
+
+// adopt takes over callbacks of dead nodes, each at its original place.
+func (c *Cluster) adopt(ctx context.Context) {
+	ws, err := c.store.Adopt(ctx, 100)
+	if err != nil {
+		c.log.Warn("cluster: adopt callbacks", "err", err)
+		return
+	}
+	for _, w := range ws {
+		req := routing.Request{CallID: w.CallID, Caller: w.Number, Group: w.Group, Priority: w.Priority, EnqueuedAt: w.EnqueuedAt}
+		err := c.acd.RequestCallback(ctx, req, w.Number)
+		if err != nil && !errors.Is(err, routing.ErrDuplicateCall) {
+			c.log.Error("cluster: adopting a callback failed", "call_id", w.CallID, "err", err)
+			continue
+		}
+		c.log.Info("cluster: adopted a callback", "call_id", w.CallID, "group", w.Group)
+	}
+}
+
+// presenceOf encodes a snapshot's presence for Redis.
+func presenceOf(s routing.AgentSnapshot) string {
+	switch s.Presence {
+	case routing.Ready:
+		return "ready"
+	case routing.NotReady:
+		return "not_ready:" + s.Reason
+	}
+	return "logged_out"
+}
+
+func (c *Cluster) publishPresence(ctx context.Context, id string) {
+	s, err := c.acd.Agent(id)
+	if err != nil {
+		return
+	}
+	p := presenceOf(s)
+	if !c.swapPublished(id, p) {
+		return // an activity change: presence as already shared
+	}
+	if _, err := c.store.SetPresence(ctx, id, p); err != nil {
+		c.log.Warn("cluster: publish presence", "agent", id, "err", err)
+		c.swapPublished(id, "") // try again on the next change
+	}
+}
+
+// swapPublished records p as the agent's shared presence and reports
+// whether it differed.
+func (c *Cluster) swapPublished(id, p string) bool {
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.published[id] == p {
+		return false
+	}
+	c.published[id] = p
+	return true
+}
+
+// applyPresence makes the local ACD's presence of the agent the shared one.
+func (c *Cluster) applyPresence(ctx context.Context, id, p string) {
+	c.swapPublished(id, p)
+	s, err := c.acd.Agent(id)
+	if err != nil || presenceOf(s) == p {
+		return
+	}
+	const by = "cluster"
+	kind, reason, _ := strings.Cut(p, ":")
+	if kind != "logged_out" && s.Presence == routing.LoggedOut {
+		if err := c.acd.Login(ctx, id, by); err != nil {
+			c.log.Warn("cluster: apply presence", "agent", id, "presence", p, "err", err)
+			return
+		}
+	}
+	switch kind {
+	case "ready":
+		err = c.acd.Ready(ctx, id, by)
+	case "not_ready":
+		err = c.acd.NotReady(ctx, id, by, reason)
+	case "logged_out":
+		if s.Presence != routing.LoggedOut {
+			err = c.acd.Logout(ctx, id, by, "cluster")
+		}
+	}
+	if err != nil {
+		c.log.Warn("cluster: apply presence", "agent", id, "presence", p, "err", err)
+	}
+}
