@@ -64,7 +64,7 @@ func NewAgentPhones(cfg Config, passwords map[string]string, hooks AgentHooks, s
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	legs, err := b2bua.New(b2bua.Config{
-		Phones: reg, MediaIP: mediaIP, Transfers: cfg.Transfers,
+		Phones: phoneLocator(cfg, reg), MediaIP: mediaIP, Transfers: cfg.Transfers,
 		OnTransfer: hooks.OnTransfer, OnRinging: hooks.OnRinging,
 		Events: sink, Clock: clk, Log: log,
 	})

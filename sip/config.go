@@ -43,6 +43,11 @@ type Config struct {
 	// MediaAddr is the IP put in SDP answers and bound for RTP. Empty: the
 	// Listen host (or 127.0.0.1 when that is a wildcard).
 	MediaAddr string `yaml:"media_addr"`
+	// AgentProxy (host:port) is a SIP proxy that is the agents' registrar
+	// for a cluster of nodes (deploy/kamailio): agents are rung at
+	// sip:AGENT@AgentProxy and the proxy finds their phones. Empty: agents
+	// register with this node, and are rung where they registered.
+	AgentProxy string `yaml:"agent_proxy"`
 	// RTPPortMin/RTPPortMax bound the RTP ports (one per call). 0,0 uses the
 	// defaults; RTPPortMin -1 lets the kernel pick (tests).
 	RTPPortMin int `yaml:"rtp_port_min"`

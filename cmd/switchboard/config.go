@@ -39,6 +39,7 @@ type Config struct {
 	Engine         EngineConfig            `yaml:"engine"`
 	Events         EventsConfig            `yaml:"events"`
 	Lookup         lookup.Config           `yaml:"lookup"`
+	Cluster        *ClusterConfig          `yaml:"cluster"` // present: this node joins a cluster (cluster.go)
 	routing.Config `yaml:",inline"`        // skills, not_ready_reasons, groups, agents
 
 	source string // the file read, or "embedded defaults"

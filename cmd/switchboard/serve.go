@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/routing"
+	"github.com/switchboard-cc/switchboard/routing/redisstate"
 	"github.com/switchboard-cc/switchboard/sip"
 )
 
@@ -37,6 +38,7 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 		dataDir    = fs.String("data", "", "event store and recordings folder (overrides data)")
 		logLevel   = fs.String("log-level", "info", "debug, info, warn or error")
 		drainFor   = fs.Duration("drain", defaultDrain, "on SIGTERM, how long calls in progress may go on before serve stops")
+		cluster    = fs.String("cluster", "", "join a cluster: redis://HOST:PORT[,postgres://…] (overrides cluster.redis and events.store; docs/cluster.md)")
 	)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -59,6 +61,11 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	}
 	if *dataDir != "" {
 		cfg.Data = *dataDir
+	}
+	if *cluster != "" {
+		if err := applyClusterFlag(cfg, *cluster); err != nil {
+			return err
+		}
 	}
 	log.Info("config", "source", cfg.source, "data", cfg.Data)
 	if cfg.HTTP.Token == "" {
@@ -101,7 +108,8 @@ type server struct {
 	transports []namedTransport
 	sip        *sip.Server
 	api        *httpapi.Server
-	dialer     *sip.Dialer // callbacks on the outbound trunk; nil without one (callbacks.go)
+	dialer     *sip.Dialer         // callbacks on the outbound trunk; nil without one (callbacks.go)
+	cluster    *redisstate.Cluster // shared state with other nodes; nil alone (cluster.go)
 
 	drainFor time.Duration // how long SIGTERM lets calls finish
 }
@@ -145,9 +153,22 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	s.sink = stampSink{now: time.Now, next: teeSink{s.live, s.writer, s.notify}}
 
 	callbacks := newCallbackDialing(cfg.SIP.Trunk, log.With("component", "callbacks"))
-	acd, err := newACD(cfg, env, clock.Real{}, s.sink, callbacks.due)
+	// In a cluster the ACD claims agents in Redis and its lines are shared.
+	if s.cluster, err = joinCluster(ctx, cfg, log); err != nil {
+		return nil, err
+	}
+	acdSink := s.sink
+	if s.cluster != nil {
+		acdSink = s.cluster.Sink(s.sink)
+	}
+	acd, err := newACD(cfg, env, clock.Real{}, acdSink, withCallbacks(callbacks.due), withClaims(s.cluster))
 	if err != nil {
 		return nil, err
+	}
+	if s.cluster != nil {
+		if err := s.cluster.Start(ctx, acd); err != nil {
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
 	}
 	// The transports run every call through the engine, built below once
 	// it can see the events they tap.
@@ -277,6 +298,11 @@ func collect(ch <-chan error) []error {
 func (s *server) close(ctx context.Context) {
 	if s.api != nil {
 		s.api.Close()
+	}
+	if s.cluster != nil { // before the log closes: leaving hands on callbacks and may record lost calls
+		if err := s.cluster.Close(ctx); err != nil {
+			s.log.Error("cluster leave", "err", err)
+		}
 	}
 	if s.writer != nil {
 		if err := s.writer.Close(ctx); err != nil {

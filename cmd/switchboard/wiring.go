@@ -23,9 +23,9 @@ func defaultConfigPath() string {
 	return ""
 }
 
-// newACD builds the ACD from the config's roster and groups; callbacks,
-// when given, is told when a callback's turn comes (the trunk's dialer).
-func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink, callbacks ...func(routing.CallbackDue)) (*routing.ACD, error) {
+// newACD builds the ACD from the config's roster and groups; extra set
+// more of its options (withCallbacks, withClaims).
+func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink, extra ...func(*routing.Options)) (*routing.ACD, error) {
 	cals := make(map[string]routing.Calendar, len(env.Calendars))
 	for name, c := range env.Calendars {
 		cals[name] = c
@@ -33,14 +33,19 @@ func newACD(cfg *Config, env flows.Env, clk clock.Clock, sink events.Sink, callb
 	rc := cfg.Config
 	rc.NotReadyReasons = append(append([]string(nil), rc.NotReadyReasons...), routing.ReasonPhoneUnavailable) // routing.DeviceGate parks agents with it
 	opts := routing.Options{Clock: clk, Events: sink, Calendars: cals}
-	if len(callbacks) > 0 {
-		opts.Callbacks = callbacks[0]
+	for _, f := range extra {
+		f(&opts)
 	}
 	acd, err := routing.New(rc, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.source, err)
 	}
 	return acd, nil
+}
+
+// withCallbacks tells f when a callback's turn comes (the trunk's dialer).
+func withCallbacks(f func(routing.CallbackDue)) func(*routing.Options) {
+	return func(o *routing.Options) { o.Callbacks = f }
 }
 
 // staticLookup answers every lookup with one JSON object (simulate --lookup),
