@@ -237,9 +237,15 @@ func (c *Cluster) tick(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if _, err := c.beat(ctx); err != nil && ctx.Err() == nil {
-			c.log.Warn("cluster: heartbeat failed", "err", err)
+		b, err := c.beat(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Warn("cluster: heartbeat failed", "err", err)
+			}
 			continue
+		}
+		if b.WasDead { // reaped, or Redis lost its data: put back the presence it lacks
+			c.republish(ctx)
 		}
 		r, err := c.store.Reap(ctx)
 		if err != nil {
@@ -260,8 +266,8 @@ func (c *Cluster) beat(ctx context.Context) (Beat, error) {
 	if err != nil {
 		return b, err
 	}
-	if b.WasDead {
-		c.log.Error("cluster: this node had been declared dead (heartbeats late); its waiting callbacks were handed on")
+	if b.WasDead && len(c.held) > 0 {
+		c.log.Error("cluster: this node had been declared dead (heartbeats late, or Redis lost its data) while holding agents")
 	}
 	for _, a := range b.Conflicts {
 		c.log.Error("cluster: an agent this node holds was given to another node while it was declared dead", "agent", a)
@@ -302,6 +308,24 @@ func (c *Cluster) adopt(ctx context.Context) {
 			continue
 		}
 		c.log.Info("cluster: adopted a callback", "call_id", w.CallID, "group", w.Group)
+	}
+}
+
+// republish writes this node's view of every agent Redis has no presence
+// for (Redis restarted empty), so claims can be granted again.
+func (c *Cluster) republish(ctx context.Context) {
+	shared, err := c.store.Presences(ctx)
+	if err != nil {
+		c.log.Warn("cluster: republish presence", "err", err)
+		return
+	}
+	for _, s := range c.acd.Agents() {
+		if _, ok := shared[s.ID]; !ok {
+			p := presenceOf(s)
+			if _, err := c.store.SetPresence(ctx, s.ID, p); err == nil {
+				c.swapPublished(s.ID, p)
+			}
+		}
 	}
 }
 

@@ -323,3 +323,30 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 		}
 	}
 }
+
+// Redis restarting empty loses presence and reservations; the nodes put
+// them back at their next beat, and calls are offered again.
+func TestClusterSurvivesRedisLosingItsData(t *testing.T) {
+	c := newCluster(t, Options{DeadAfter: 400 * time.Millisecond, Lease: 5 * time.Second})
+	n := startNode(t, c, "n1", clusterConfig(2), nil)
+	defer n.cluster.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	probe := c.node("probe")
+	if err := probe.rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tk, err := n.acd.Enqueue(ctx, routing.Request{CallID: "after-flush", Group: "billing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case o := <-tk.Offers():
+		if len(o.Agents) != 1 {
+			t.Fatalf("offer %+v", o)
+		}
+	case <-ctx.Done():
+		p, _ := probe.Presences(context.Background())
+		t.Fatalf("no offer after Redis lost its data (shared presence now %v)", p)
+	}
+}
