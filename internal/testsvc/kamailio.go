@@ -206,3 +206,7 @@ func KamailioForTest(t testing.TB, opt KamailioOptions) *Kamailio {
 	})
 	return k
 }
+
+// FreeSIPPort is a port free on 127.0.0.1 for both UDP and TCP, for a SIP
+// server the test starts (the dispatcher list must name it in advance).
+func FreeSIPPort() (int, error) { return probeLoopbackPort(true) }
