@@ -3,17 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
@@ -26,20 +22,66 @@ import (
 // the last jump to run and block again.
 const simQuiet = 3 * time.Millisecond
 
+// simQuietShared is simQuiet when several timelines share the clock
+// (callers, a --script): a goroutine that has not reached the clock again
+// within the quiet period lets time jump past it to another timeline's
+// timer, which reorders the story. Alone, a late goroutine only delays a
+// jump nobody else is waiting for. A longer stillness makes that unlikely
+// on a loaded machine, at the cost of about a second a simulated call.
+const simQuietShared = 20 * time.Millisecond
+
+// simulateUsage is simulate's -h: the synopsis, then how callers, agents
+// and the timed script are written.
+const simulateUsage = `simulate --flow NAME [--at TIME] [--from NUM] [--digits SCRIPT] [--agents SPEC]
+                   [--callers N [--every D] | --caller SPEC...] [--script FILE] [--lookup JSON] [--talk D] [--json]
+
+Runs a flow with the real engine and ACD on a virtual clock (a 3-minute
+queue wait takes no time) and prints every step and event.
+
+  --digits   what the caller presses, one comma-separated group per menu,
+             input or record: "1,1,12345678#"; empty group = silence,
+             3s+42 = wait 3s then press 4 2, !1 = press 1 during the next
+             prompt, h = hang up. Without --digits (one caller, no
+             --script) you type the keys.
+  --from     the caller's number, as a flow's switch or lookup sees it.
+  --lookup   answer every lookup node with this JSON object instead of
+             calling its URL: '{"status":"active","outage":{"eta":"4"}}'
+             gives status.status and status.outage.eta (result: status).
+  --talk     how long a connected agent talks before the call ends.
+  --agents   "1001:ready:answer=8s,1002:logged_out,1003:not_ready(lunch):noanswer"
+  --callers N  N callers, --every apart (default 1s), each with --from,
+             --to and --digits; or one --caller per caller:
+             --caller "from=+8613800138001 digits=1,2" --caller "at=5s digits=1,1,12345678#"
+             (keys from, to, digits, at). Lines are labelled caller 1, 2...
+  --script FILE  timed actions, one a line, at offsets from the start:
+             +0s  agent 1002 ready
+             +30s agent 1001 logout
+             +5s  caller 2 digits 1#
+             +90s caller 1 hangup
+             agent actions: login, ready, not_ready [REASON], logout [REASON].`
+
 func runSimulate(ctx context.Context, m *Main, args []string) error {
-	fs := m.newFlagSet("simulate", "simulate --flow NAME [--at TIME] [--from NUM] [--digits SCRIPT] [--agents SPEC] [--json]")
+	fs := m.newFlagSet("simulate", simulateUsage)
 	var (
 		configPath = fs.String("config", defaultConfigPath(), "config file (default: configs/switchboard.yaml if present, else the embedded defaults)")
 		flowName   = fs.String("flow", "", "flow to run (required)")
 		at         = fs.String("at", "", "virtual start time, RFC 3339 (default: now)")
-		from       = fs.String("from", "+8613800138000", "caller's number")
+		from       = fs.String("from", "+8613800138000", "caller's number (what a switch on {{caller}} or a lookup sees)")
 		to         = fs.String("to", "", "dialed number (default: the flow's first number)")
 		digits     = fs.String("digits", "", "what the caller presses, one comma-separated group per prompt or input: \"1,1,12345678#\"; empty group = silence, h = hang up, !1 = barge in (default: ask interactively)")
 		agentsSpec = fs.String("agents", "", "agents' states and behaviour: \"1001:ready:answer=8s,1002:logged_out,1003:ready:noanswer\" (default: the roster's states; ready agents answer after 3s)")
 		talk       = fs.Duration("talk", time.Minute, "how long a connected agent talks before the call ends")
 		lookupJSON = fs.String("lookup", "", "answer every lookup node with this JSON object instead of calling its URL, e.g. '{\"status\":\"active\"}'")
+		count      = fs.Int("callers", 1, "how many callers, each with --from, --to and --digits, --every apart")
+		every      = fs.Duration("every", time.Second, "with --callers: time between two callers dialing")
+		scriptPath = fs.String("script", "", "file of timed agent and caller actions (+30s agent 1001 logout; see -h)")
 		asJSON     = fs.Bool("json", false, "print one JSON object per step")
 	)
+	var specs []string
+	fs.Func("caller", "one caller, repeatable: \"from=NUM to=NUM digits=SCRIPT at=5s\" (default: --callers of them)", func(v string) error {
+		specs = append(specs, v)
+		return nil
+	})
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -60,9 +102,21 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 		}
 		start = t
 	}
-	script, err := ivrtest.ParseScript(*digits)
+	callers, err := simCallers(specs, *count, *every, callerDefaults{from: *from, to: *to, digits: *digits})
 	if err != nil {
-		return fmt.Errorf("%w: --digits: %v", errUsage, err)
+		return err
+	}
+	var actions []simAction
+	if *scriptPath != "" {
+		f, err := os.Open(*scriptPath)
+		if err != nil {
+			return fmt.Errorf("%w: --script: %v", errUsage, err)
+		}
+		actions, err = parseSimScript(f, len(callers))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%w: --script %s: %v", errUsage, *scriptPath, err)
+		}
 	}
 
 	cfg, err := loadConfig(*configPath)
@@ -81,16 +135,17 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 	if flow == nil {
 		return fmt.Errorf("%w: no flow %q (have: %s)", errUsage, *flowName, strings.Join(flowNames(cat), ", "))
 	}
-	dialed := *to
-	if dialed == "" && len(flow.Numbers) > 0 {
-		dialed = flow.Numbers[0]
-	}
-	if cat.ByNumber[dialed] != flow {
-		return fmt.Errorf("%w: number %q does not start flow %q", errUsage, dialed, flow.Name)
+	for i := range callers {
+		if callers[i].to == "" && len(flow.Numbers) > 0 {
+			callers[i].to = flow.Numbers[0]
+		}
+		if cat.ByNumber[callers[i].to] != flow {
+			return fmt.Errorf("%w: number %q does not start flow %q", errUsage, callers[i].to, flow.Name)
+		}
 	}
 
 	vclock := clock.NewVirtual(start)
-	out := &simPrinter{w: m.Stdout, json: *asJSON, start: start}
+	out := newSimPrinter(m.Stdout, *asJSON, start, callers)
 	acd, err := newACD(cfg, env, vclock, out)
 	if err != nil {
 		return err
@@ -123,20 +178,14 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 		return err
 	}
 
-	fake := ivrtest.NewCall(ivrtest.Config{
-		ID: "sim-1", From: *from, To: dialed, Clock: vclock,
-		Script: script, Agents: agents, OnStep: out.step,
-	})
-	var call ivr.Call = fake
-	if !digitsGiven {
-		call = &interactiveCall{Call: fake, in: bufio.NewReader(m.Stdin), out: m.Stderr}
+	run := &simRun{clock: vclock, start: start, acd: acd, out: out, callers: callers, agents: agents}
+	if !digitsGiven && len(callers) == 1 && len(specs) == 0 && len(actions) == 0 {
+		in := bufio.NewReader(m.Stdin)
+		run.interactive = func(fake *ivrtest.Call) ivr.Call {
+			return &interactiveCall{Call: fake, in: in, out: m.Stderr}
+		}
 	}
-
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go vclock.AutoAdvance(runCtx, simQuiet)
-	outcome := engine.Run(runCtx, call)
-	out.outcome(outcome, vclock.Now())
+	run.play(ctx, engine, actions)
 	return nil
 }
 
@@ -147,89 +196,6 @@ func flowNames(cat *flows.Catalog) []string {
 	}
 	sort.Strings(names)
 	return names
-}
-
-// simPrinter prints the call's steps and the events, in order, as text or
-// as one JSON object per line.
-type simPrinter struct {
-	mu        sync.Mutex
-	w         io.Writer
-	json      bool
-	start     time.Time
-	connected []string // agents who took the call
-}
-
-type simLine struct {
-	At      time.Time     `json:"at"`
-	Elapsed string        `json:"elapsed"`
-	Kind    string        `json:"kind"` // "call", "event" or "outcome"
-	Op      string        `json:"op,omitempty"`
-	Detail  string        `json:"detail,omitempty"`
-	Event   *events.Event `json:"event,omitempty"`
-	Outcome *simOutcome   `json:"outcome,omitempty"`
-}
-
-type simOutcome struct {
-	Result   string   `json:"result"`
-	Reason   string   `json:"reason"`
-	By       string   `json:"by,omitempty"`
-	Flow     string   `json:"flow"`
-	LastNode string   `json:"last_node"`
-	Steps    int      `json:"steps"`
-	Agents   []string `json:"agents,omitempty"`
-}
-
-func (p *simPrinter) print(l simLine) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	l.Elapsed = l.At.Sub(p.start).Round(time.Millisecond).String()
-	if p.json {
-		b, _ := json.Marshal(l)
-		fmt.Fprintf(p.w, "%s\n", b)
-		return
-	}
-	stamp := fmt.Sprintf("%8s", "+"+l.Elapsed)
-	switch l.Kind {
-	case "call":
-		fmt.Fprintf(p.w, "%s  %-9s %s\n", stamp, l.Op, l.Detail)
-	case "event":
-		fmt.Fprintf(p.w, "%s  · %s\n", stamp, ivrtest.Line(*l.Event))
-	}
-}
-
-func (p *simPrinter) step(e ivrtest.Entry) {
-	p.print(simLine{At: e.At, Kind: "call", Op: e.Op, Detail: e.Detail})
-}
-
-// Emit makes the printer the simulation's event sink.
-func (p *simPrinter) Emit(_ context.Context, e events.Event) {
-	if e.Type == events.QueueConnect && e.Agent != "" {
-		p.mu.Lock()
-		p.connected = append(p.connected, e.Agent)
-		p.mu.Unlock()
-	}
-	p.print(simLine{At: e.Time, Kind: "event", Event: &e})
-}
-
-func (p *simPrinter) outcome(o ivr.Outcome, now time.Time) {
-	p.mu.Lock()
-	agents := append([]string(nil), p.connected...)
-	p.mu.Unlock()
-	so := &simOutcome{Result: string(o.Result), Reason: o.Reason, By: o.By, Flow: o.Flow, LastNode: o.LastNode, Steps: o.Steps, Agents: agents}
-	if p.json {
-		p.print(simLine{At: now, Kind: "outcome", Outcome: so})
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "\noutcome: %s (%s) in flow %s at node %q after %d steps, %s of virtual time\n",
-		o.Result, o.Reason, o.Flow, o.LastNode, o.Steps, now.Sub(p.start).Round(time.Millisecond))
-	for _, a := range agents {
-		fmt.Fprintf(p.w, "agent %s took the call\n", a)
-	}
-	if len(agents) == 0 {
-		fmt.Fprintln(p.w, "no agent took the call")
-	}
 }
 
 // applyAgentSpec sets the roster's presence from --agents and returns each

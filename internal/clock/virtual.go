@@ -16,6 +16,7 @@ type Virtual struct {
 	timers  timerHeap
 	seq     uint64
 	changed chan struct{} // closed and replaced on every timer change
+	holds   int           // Hold calls not yet released: AutoAdvance waits
 }
 
 var _ Clock = (*Virtual)(nil)
@@ -117,6 +118,46 @@ func (v *Virtual) BlockUntil(ctx context.Context, n int) error {
 	}
 }
 
+// Hold keeps AutoAdvance from moving the clock until release is called
+// (release may be called more than once). It covers work that is about to
+// start and has not reached the clock yet: a goroutine being started may
+// take longer than AutoAdvance's quiet period to run on a busy machine, and
+// the clock must not jump past it to another goroutine's timer meanwhile.
+func (v *Virtual) Hold() (release func()) {
+	v.mu.Lock()
+	v.holds++
+	v.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			v.mu.Lock()
+			v.holds--
+			v.notifyLocked()
+			v.mu.Unlock()
+		})
+	}
+}
+
+// HoldAfter is a timer that takes a Hold as it fires: it delivers the
+// release, and the clock stays put until the woken goroutine has done its
+// work and released it (or reached the clock again and then released).
+func (v *Virtual) HoldAfter(d time.Duration) <-chan func() {
+	ch := make(chan func(), 1)
+	v.add(d, func(time.Time) {
+		v.holds++ // fire runs with v.mu held
+		var once sync.Once
+		ch <- func() {
+			once.Do(func() {
+				v.mu.Lock()
+				v.holds--
+				v.notifyLocked()
+				v.mu.Unlock()
+			})
+		}
+	}, nil)
+	return ch
+}
+
 // AutoAdvance jumps the clock to the next pending timer each time no timer
 // has been created, stopped or fired for quiet of real time. It runs until ctx
 // is done. This is how simulations make minutes of waiting take milliseconds:
@@ -138,7 +179,7 @@ func (v *Virtual) AutoAdvance(ctx context.Context, quiet time.Duration) {
 		case <-idle.C:
 		}
 		v.mu.Lock()
-		if len(v.timers) == 0 || v.changed != ch {
+		if len(v.timers) == 0 || v.changed != ch || v.holds > 0 {
 			v.mu.Unlock()
 			continue
 		}
