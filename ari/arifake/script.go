@@ -164,6 +164,17 @@ func (h *Channel) Var(name string) (v string) {
 	return v
 }
 
+// Vars returns a copy of every channel variable set on the channel.
+func (h *Channel) Vars() map[string]string {
+	out := map[string]string{}
+	h.read(func(c *channel) {
+		for k, v := range c.vars {
+			out[k] = v
+		}
+	})
+	return out
+}
+
 // DTMF presses digits on the caller's phone: one ChannelDtmfReceived per
 // digit, in order. A digit in a live recording's terminateOn stops it.
 func (h *Channel) DTMF(digits string) error {
