@@ -23,15 +23,27 @@ const (
 // this long, and the board must not show ghosts forever.
 const staleCallAge = 12 * time.Hour
 
+// rememberEnded is how many recently ended call IDs the tracker keeps, so
+// that an event arriving after call.end (the agent's wrap-up end, a late
+// hold release) does not bring the call back as a ghost. A wrap-up lasts
+// minutes; this covers thousands of calls ending meanwhile, in ~100 KB.
+const rememberEnded = 4096
+
 // CallTracker is a Calls source built from the event stream alone: wire it
 // behind the event log's sink and it knows every live call's flow, node,
 // queue, agent and state, with no hook into the transports or the engine.
 // Events for a call it has not seen start (the server restarted mid-call)
-// create the call at the first event's time.
+// create the call at the first event's time — unless the call has already
+// ended: only call.start brings back an ID that ended (a callback's dialled
+// leg reuses the ID of the call that asked for it).
 type CallTracker struct {
 	mu    sync.Mutex
 	calls map[string]*Call
 	last  time.Time // the newest event time seen: "now" for stale sweeps
+
+	ended      map[string]struct{} // recently ended call IDs
+	endedOrder []string            // ring of the same IDs, oldest at endedNext
+	endedNext  int
 }
 
 var (
@@ -41,7 +53,23 @@ var (
 
 // NewCallTracker returns a tracker with no calls.
 func NewCallTracker() *CallTracker {
-	return &CallTracker{calls: map[string]*Call{}}
+	return &CallTracker{calls: map[string]*Call{}, ended: map[string]struct{}{}}
+}
+
+// markEnded remembers id as ended, forgetting the oldest beyond
+// rememberEnded.
+func (t *CallTracker) markEnded(id string) {
+	if _, ok := t.ended[id]; ok {
+		return
+	}
+	if len(t.endedOrder) < rememberEnded {
+		t.endedOrder = append(t.endedOrder, id)
+	} else {
+		delete(t.ended, t.endedOrder[t.endedNext])
+		t.endedOrder[t.endedNext] = id
+		t.endedNext = (t.endedNext + 1) % rememberEnded
+	}
+	t.ended[id] = struct{}{}
 }
 
 // Emit implements events.Sink.
@@ -56,10 +84,15 @@ func (t *CallTracker) Emit(_ context.Context, e events.Event) {
 	}
 	if e.Type == events.CallEnd {
 		delete(t.calls, e.CallID)
+		t.markEnded(e.CallID)
 		return
 	}
 	c, ok := t.calls[e.CallID]
 	if !ok {
+		if _, gone := t.ended[e.CallID]; gone && e.Type != events.CallStart {
+			return // a late event of a call that is over
+		}
+		delete(t.ended, e.CallID) // started again: a callback's dialled leg
 		c = &Call{ID: e.CallID, State: CallIVR, Started: e.Time, Since: e.Time}
 		t.calls[e.CallID] = c
 	}

@@ -55,6 +55,12 @@ func TestCallTracker(t *testing.T) {
 			"ivr after_hours   182s"},
 		{"ended", []events.Event{start, ev(2, events.QueueEnter, queue("billing")), ev(5, events.QueueAbandon, queue("billing")), ev(5, events.CallEnd)},
 			""},
+		{"a wrap-up end after the end is no ghost", []events.Event{start, ev(12, events.QueueConnect, queue("billing"), agent("1001")), ev(60, events.CallEnd), ev(75, events.AgentWrapupEnd, queue("billing"), agent("1001"))},
+			""},
+		{"a late hold release after the end is no ghost", []events.Event{start, ev(12, events.QueueConnect, queue("billing"), agent("1001")), ev(60, events.CallEnd), ev(60, events.CallUnhold)},
+			""},
+		{"a callback's dialled leg starts again under the same ID", []events.Event{start, ev(5, events.CallEnd), ev(90, events.CallStart), ev(91, events.QueueEnter, queue("billing"))},
+			"queued  billing  91s"},
 		{"seen mid-call after a restart", []events.Event{ev(40, events.QueueConnect, queue("billing"), agent("1002"))},
 			"talking  billing 1002 40s"},
 	}
@@ -96,5 +102,27 @@ func TestCallTrackerKeepsCallerDetailsAndDropsGhosts(t *testing.T) {
 	calls, _ = tr.LiveCalls(ctx)
 	if len(calls) != 1 || calls[0].ID != "new" {
 		t.Errorf("calls = %+v; want only new", calls)
+	}
+}
+
+// TestCallTrackerForgetsEndedCallsBeyondItsBound: the ended-call memory that
+// keeps late events from raising ghosts is bounded.
+func TestCallTrackerForgetsEndedCallsBeyondItsBound(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	tr := NewCallTracker()
+	ctx := context.Background()
+	for i := range rememberEnded + 100 {
+		id := fmt.Sprintf("c%d", i)
+		tr.Emit(ctx, events.Event{Time: t0, CallID: id, Type: events.CallStart})
+		tr.Emit(ctx, events.Event{Time: t0, CallID: id, Type: events.CallEnd})
+	}
+	if len(tr.ended) != rememberEnded || len(tr.endedOrder) != rememberEnded {
+		t.Errorf("remembers %d ended calls (ring %d); want the bound %d", len(tr.ended), len(tr.endedOrder), rememberEnded)
+	}
+	// The newest are remembered: a late event of the last call is ignored.
+	last := fmt.Sprintf("c%d", rememberEnded+99)
+	tr.Emit(ctx, events.Event{Time: t0, CallID: last, Type: events.AgentWrapupEnd, Agent: "1001"})
+	if calls, _ := tr.LiveCalls(ctx); len(calls) != 0 {
+		t.Errorf("calls = %+v; want none", calls)
 	}
 }
