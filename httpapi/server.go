@@ -32,6 +32,15 @@ const (
 	// DefaultChartRefresh is how often the half-hour charts are recomputed
 	// for a stream: they move slowly and may cost a scan of today's log.
 	DefaultChartRefresh = 30 * time.Second
+	// DefaultMaxStreams caps the wallboard streams open at once: each one
+	// costs a goroutine and a snapshot per change, and a few dozen boards
+	// and supervisors is a large contact center. Beyond it: 503.
+	DefaultMaxStreams = 64
+	// DefaultStreamWriteTimeout is how long one stream event may take to
+	// reach a client's socket. A client that stops reading is dropped then
+	// (its browser reconnects), instead of holding a goroutine and a
+	// blocked write forever; nothing is queued for it in memory.
+	DefaultStreamWriteTimeout = 10 * time.Second
 	// shutdownGrace is how long Serve lets requests finish after ctx ends.
 	shutdownGrace = 5 * time.Second
 	// maxBodyBytes caps request bodies; every body here is a few fields.
@@ -58,6 +67,9 @@ type Config struct {
 	MinPush      time.Duration // DefaultMinPush when 0
 	Heartbeat    time.Duration // DefaultHeartbeat when 0
 	ChartRefresh time.Duration // DefaultChartRefresh when 0
+
+	MaxStreams         int           // DefaultMaxStreams when 0
+	StreamWriteTimeout time.Duration // DefaultStreamWriteTimeout when 0
 
 	// NotReadyReasons are the reason codes the wallboard offers a supervisor
 	// for not-ready (the ACD's accepted codes); DefaultNotReadyReasons when
@@ -96,6 +108,7 @@ type Server struct {
 	requests    *prometheus.CounterVec
 	streams     prometheus.Gauge
 	promHandler http.Handler
+	streamSlots chan struct{} // one token per open stream, MaxStreams at most
 
 	done chan struct{} // closed by Close: ends every stream
 }
@@ -121,6 +134,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.ChartRefresh <= 0 {
 		cfg.ChartRefresh = DefaultChartRefresh
 	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
+	if cfg.StreamWriteTimeout <= 0 {
+		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
 	if len(cfg.NotReadyReasons) == 0 {
 		cfg.NotReadyReasons = DefaultNotReadyReasons
 	}
@@ -133,6 +152,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		mux:   http.NewServeMux(),
 		local: NewNotifier(),
 		done:  make(chan struct{}),
+
+		streamSlots: make(chan struct{}, cfg.MaxStreams),
 	}
 	if cfg.Token != "" {
 		sum := sha256.Sum256([]byte(cfg.Token))

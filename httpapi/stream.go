@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -83,8 +84,17 @@ func (s *Server) charts(ctx context.Context) boardCharts {
 // It sends "config" once, "state" at once, again after every change (at most once per
 // MinPush) and at least every Heartbeat; "intervals" at once and every
 // ChartRefresh. It ends when the client goes, the server's context ends, or
-// Close is called.
+// Close is called. At most MaxStreams run at once (503 beyond), and a client
+// that does not take an event within StreamWriteTimeout is dropped.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.streamSlots <- struct{}{}:
+		defer func() { <-s.streamSlots }()
+	default:
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, "too many event streams open (%d); try again later", s.cfg.MaxStreams)
+		return
+	}
 	rc := http.NewResponseController(w)
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
@@ -110,12 +120,23 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("httpapi: encode stream event", "event", event, "err", err)
 			return true
 		}
+		// The deadline is of the socket, so real time, whatever the clock.
+		if err := rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return false
+		}
 		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, data); err != nil {
 			return false
 		}
-		return rc.Flush() == nil
+		if err := rc.Flush(); err != nil {
+			s.log.Info("httpapi: stream client dropped", "remote", r.RemoteAddr, "event", event, "err", err)
+			return false
+		}
+		return true
 	}
 	// retry: how long the browser waits before reconnecting after a drop.
+	if err := rc.SetWriteDeadline(time.Now().Add(s.cfg.StreamWriteTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return
+	}
 	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return
 	}
