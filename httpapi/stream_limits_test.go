@@ -4,15 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
-	"net"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
-
 )
 
 // TestStreamRefusesBeyondMaxStreams: a client opening stream after stream
