@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -64,6 +65,11 @@ func (s *Server) agentAction(kind agentActionKind) http.HandlerFunc {
 		}
 		var req agentActionRequest
 		if !decodeBody(w, r, &req) {
+			return
+		}
+		if kind == actNotReady && contains(s.cfg.SystemNotReadyReasons, req.Reason) {
+			writeError(w, http.StatusBadRequest, "not-ready %s: reason %q is set by the system only; choose one of %s",
+				id, req.Reason, strings.Join(s.cfg.NotReadyReasons, ", "))
 			return
 		}
 		if err := req.validate(kind, id); err != nil {

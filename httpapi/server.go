@@ -51,6 +51,12 @@ const (
 // none: the common codes every ACD configuration accepts.
 var DefaultNotReadyReasons = []string{"break", "lunch", "training", "meeting", "other"}
 
+// DefaultSystemNotReadyReasons are the not-ready codes only the system
+// sets: "login" (an agent just logged in) and "no_answer" (missed offers,
+// set by the ACD). Nobody may choose them through the API, and the
+// wallboard does not offer them.
+var DefaultSystemNotReadyReasons = []string{"login", "no_answer"}
+
 // Config is httpapi's own configuration.
 type Config struct {
 	// Token guards every state-changing endpoint (Authorization: Bearer).
@@ -75,6 +81,11 @@ type Config struct {
 	// for not-ready (the ACD's accepted codes); DefaultNotReadyReasons when
 	// empty. The ACD still decides: an unknown code is a 400.
 	NotReadyReasons []string
+	// SystemNotReadyReasons are codes only the system sets (the ACD after
+	// missed offers, the registrar when a phone goes away); the API refuses
+	// them with 400 and they are never offered. DefaultSystemNotReadyReasons
+	// when empty.
+	SystemNotReadyReasons []string
 
 	// Collectors are extra Prometheus collectors served at /metrics (the
 	// event store's, the SIP stack's). A collector already registered is
@@ -143,6 +154,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if len(cfg.NotReadyReasons) == 0 {
 		cfg.NotReadyReasons = DefaultNotReadyReasons
 	}
+	if len(cfg.SystemNotReadyReasons) == 0 {
+		cfg.SystemNotReadyReasons = DefaultSystemNotReadyReasons
+	}
+	cfg.NotReadyReasons = offeredReasons(cfg.NotReadyReasons, cfg.SystemNotReadyReasons)
 	s := &Server{
 		cfg:   cfg,
 		deps:  deps,
@@ -300,3 +315,15 @@ func (c *captureWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*captureWriter)(nil)
+
+// offeredReasons is reasons in order, each once, without the system's own
+// codes: what a person may pick.
+func offeredReasons(reasons, system []string) []string {
+	out := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		if r != "" && !contains(out, r) && !contains(system, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -58,7 +58,14 @@ func apiErr(err error) error {
 }
 
 // notReadyReasons are the codes the wallboard offers: the ACD's built-in
-// ones and the config's own.
+// ones and the config's own (httpapi drops repeats and the system codes).
 func notReadyReasons(cfg *Config) []string {
 	return append(append([]string(nil), routing.BuiltinNotReadyReasons...), cfg.NotReadyReasons...)
+}
+
+// systemNotReadyReasons are the codes only the system sets: "login" and
+// "no_answer" by the ACD, phone_unavailable by the registrar. Nobody picks
+// them through the API.
+func systemNotReadyReasons() []string {
+	return append(append([]string(nil), httpapi.DefaultSystemNotReadyReasons...), reasonPhoneUnavailable)
 }
