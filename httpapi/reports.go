@@ -138,6 +138,10 @@ func (s *Server) span(q *queryParams) (time.Time, time.Time) {
 	if q.err == nil && !to.After(from) {
 		q.fail("to (%s) must be after from (%s)", to.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
+	if max := s.cfg.MaxReportSpan; q.err == nil && to.Sub(from) > max {
+		q.fail("from %s to %s is %s; a report covers at most %s (%d days): ask for a shorter range, or several",
+			from.Format(time.RFC3339), to.Format(time.RFC3339), spanText(to.Sub(from)), spanText(max), int(max/(24*time.Hour)))
+	}
 	return from, to
 }
 
@@ -243,4 +247,13 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// spanText writes a long duration in days and hours.
+func spanText(d time.Duration) string {
+	days, hours := int64(d/(24*time.Hour)), int64(d%(24*time.Hour)/time.Hour)
+	if hours == 0 {
+		return fmt.Sprintf("%dd", days)
+	}
+	return fmt.Sprintf("%dd%dh", days, hours)
 }

@@ -122,17 +122,21 @@ func describeJSONError(err error) string {
 	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
-// requireToken guards a state-changing endpoint with the bearer token. The
-// comparison is of SHA-256 digests in constant time, so neither the token's
-// content nor its length leaks through timing.
-func (s *Server) requireToken(next http.Handler) http.Handler {
+// requireToken guards an endpoint with the bearer token. The comparison is
+// of SHA-256 digests in constant time, so neither the token's content nor
+// its length leaks through timing. inQuery also accepts ?access_token=
+// (the event stream: a browser's EventSource sends no headers).
+func (s *Server) requireToken(next http.Handler, inQuery bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.tokenHash == nil {
-			writeError(w, http.StatusForbidden, "state-changing endpoints are disabled: no API token is configured on the server")
+			writeError(w, http.StatusForbidden, "endpoint disabled: no API token is configured on the server")
 			return
 		}
 		const realm = `Bearer realm="switchboard"`
 		auth := r.Header.Get("Authorization")
+		if tok := r.URL.Query().Get("access_token"); inQuery && auth == "" && tok != "" {
+			auth = "Bearer " + tok
+		}
 		if auth == "" {
 			w.Header().Set("WWW-Authenticate", realm)
 			writeError(w, http.StatusUnauthorized, "missing bearer token: send Authorization: Bearer TOKEN")

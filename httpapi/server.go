@@ -41,6 +41,10 @@ const (
 	// (its browser reconnects), instead of holding a goroutine and a
 	// blocked write forever; nothing is queued for it in memory.
 	DefaultStreamWriteTimeout = 10 * time.Second
+	// DefaultMaxReportSpan bounds a report's from..to: a quarter (92 days)
+	// covers every regular report, and the work and memory of one request
+	// stay bounded (an agent's logged-in time is kept per half-hour).
+	DefaultMaxReportSpan = 92 * 24 * time.Hour
 	// shutdownGrace is how long Serve lets requests finish after ctx ends.
 	shutdownGrace = 5 * time.Second
 	// maxBodyBytes caps request bodies; every body here is a few fields.
@@ -86,6 +90,17 @@ type Config struct {
 	// them with 400 and they are never offered. DefaultSystemNotReadyReasons
 	// when empty.
 	SystemNotReadyReasons []string
+
+	// PrivateReads makes the endpoints that show call data — reports, live
+	// calls and the event stream — need the bearer token too. serve sets it
+	// when the HTTP address is not loopback; on loopback they stay open.
+	// The event stream also takes the token as ?access_token= (RFC 6750
+	// §2.3), since a browser's EventSource cannot send headers.
+	PrivateReads bool
+
+	// MaxReportSpan bounds from..to of a report or logged staffing query:
+	// DefaultMaxReportSpan when 0.
+	MaxReportSpan time.Duration
 
 	// Collectors are extra Prometheus collectors served at /metrics (the
 	// event store's, the SIP stack's). A collector already registered is
@@ -151,6 +166,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.StreamWriteTimeout <= 0 {
 		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
 	}
+	if cfg.MaxReportSpan <= 0 {
+		cfg.MaxReportSpan = DefaultMaxReportSpan
+	}
 	if len(cfg.NotReadyReasons) == 0 {
 		cfg.NotReadyReasons = DefaultNotReadyReasons
 	}
@@ -181,8 +199,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	for _, rt := range s.routes() {
 		h := http.Handler(rt.handler)
-		if rt.auth {
-			h = s.requireToken(h)
+		if rt.auth || (rt.private && cfg.PrivateReads) {
+			h = s.requireToken(h, rt.path == "/api/events/stream")
 		}
 		s.mux.Handle(rt.method+" "+rt.path, h)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"github.com/switchboard-cc/switchboard/httpapi"
 	"github.com/switchboard-cc/switchboard/routing"
@@ -68,4 +69,18 @@ func notReadyReasons(cfg *Config) []string {
 // them through the API.
 func systemNotReadyReasons() []string {
 	return append(append([]string(nil), httpapi.DefaultSystemNotReadyReasons...), reasonPhoneUnavailable)
+}
+
+// loopbackAddr reports whether a listen address ("host:port") is on
+// loopback only; an empty or wildcard host is every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -205,7 +205,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	}
 
 	reports := &apiReports{log: s.store, flush: s.writer.Flush, shortAbandon: cfg.Events.ShortAbandon}
-	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, NotReadyReasons: notReadyReasons(cfg), SystemNotReadyReasons: systemNotReadyReasons(), Logger: log.With("component", "http"),
+	s.api, err = httpapi.New(httpapi.Config{Token: cfg.HTTP.Token, NotReadyReasons: notReadyReasons(cfg), SystemNotReadyReasons: systemNotReadyReasons(), PrivateReads: !loopbackAddr(cfg.HTTP.Listen), Logger: log.With("component", "http"),
 		Collectors: []prometheus.Collector{statsCollector{writer: s.writer, sip: s.sip}}}, httpapi.Deps{
 		Agents:  apiAgents{acd},
 		Queues:  newAPIQueues(acd, reports),

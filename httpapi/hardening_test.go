@@ -1,0 +1,116 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestReportRangeIsBounded: a report over two centuries used to be computed
+// (gigabytes of half-hour buckets for every agent logged in); now a range
+// beyond MaxReportSpan is a 400 that says the limit, and the source is
+// never asked.
+func TestReportRangeIsBounded(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{
+		"/api/reports/summary?from=1900-01-01&to=2100-01-01",
+		"/api/reports/summary?from=2026-01-01&to=2026-04-04", // 93 days: one day over
+		"/api/reports/staffing?from=2000-01-01&to=2026-01-01",
+	} {
+		res := e.do("GET", path, "")
+		if res.status != 400 || !strings.Contains(res.errorText(t), "at most 92d (92 days)") {
+			t.Errorf("GET %s = %d %s; want 400 naming the 92-day limit", path, res.status, res.body)
+		}
+	}
+	if n := len(e.reports.reports) + len(e.reports.staffing); n != 0 {
+		t.Errorf("the source was asked %d times for ranges beyond the limit", n)
+	}
+	if res := e.do("GET", "/api/reports/summary?from=2026-01-01&to=2026-04-03", ""); res.status != 200 {
+		t.Errorf("a 92-day report = %d %s; want 200", res.status, res.body)
+	}
+}
+
+// TestReportStopsWhenClientGoes: the request's context reaches the report
+// source and ends when the client hangs up.
+func TestReportStopsWhenClientGoes(t *testing.T) {
+	started, stopped := make(chan struct{}), make(chan error, 1)
+	e := newEnv(t, func(_ *Config, d *Deps) {
+		d.Reports = &blockingReports{started: started, stopped: stopped}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.hs.URL+"/api/reports/summary", nil)
+	go func() {
+		if res, err := e.hs.Client().Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	<-started
+	cancel()
+	select {
+	case err := <-stopped:
+		if err == nil {
+			t.Errorf("report ended without its context being cancelled")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the report goes on 10 s after the client left")
+	}
+}
+
+type blockingReports struct {
+	fakeReports
+	started chan struct{}
+	stopped chan error
+}
+
+func (b *blockingReports) Report(ctx context.Context, q ReportQuery) (any, error) {
+	close(b.started)
+	<-ctx.Done()
+	b.stopped <- ctx.Err()
+	return nil, ctx.Err()
+}
+
+// TestPrivateReadsNeedTokenOffLoopback: with PrivateReads (serve on a
+// non-loopback address) reports, live calls and the event stream need the
+// token — the stream also as ?access_token= — while the rest stays open; on
+// loopback (PrivateReads false) they stay open as before.
+func TestPrivateReadsNeedTokenOffLoopback(t *testing.T) {
+	private := []string{"/api/calls", "/api/reports/summary", "/api/reports/staffing", "/api/reports/intervals", "/api/events/stream"}
+	e := newEnv(t, func(c *Config, _ *Deps) { c.PrivateReads = true })
+	for _, path := range private {
+		if res := e.do("GET", path, ""); res.status != 401 {
+			t.Errorf("GET %s without token = %d; want 401", path, res.status)
+		}
+	}
+	for _, path := range private[:4] {
+		if res := e.do("GET", path, "", withToken(testToken)); res.status != 200 {
+			t.Errorf("GET %s with token = %d %s; want 200", path, res.status, res.body)
+		}
+	}
+	for _, path := range []string{"/api/queues", "/api/agents", "/metrics", "/"} {
+		if res := e.do("GET", path, ""); res.status != 200 {
+			t.Errorf("GET %s without token = %d; want 200 (not private)", path, res.status)
+		}
+	}
+	if res := e.do("GET", "/api/calls?access_token="+testToken, ""); res.status != 401 {
+		t.Errorf("GET /api/calls?access_token= = %d; want 401 (the query token is for the event stream only)", res.status)
+	}
+	// The stream with the token in the query: it opens.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.hs.URL+"/api/events/stream?access_token="+testToken, nil)
+	res, err := e.hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("stream with ?access_token= = %d; want 200", res.StatusCode)
+	}
+
+	open := newEnv(t)
+	if res := open.do("GET", "/api/calls", ""); res.status != 200 {
+		t.Errorf("on loopback GET /api/calls = %d; want 200", res.status)
+	}
+}
