@@ -68,7 +68,7 @@ func notReadyReasons(cfg *Config) []string {
 // "no_answer" by the ACD, phone_unavailable by the registrar. Nobody picks
 // them through the API.
 func systemNotReadyReasons() []string {
-	return append(append([]string(nil), httpapi.DefaultSystemNotReadyReasons...), reasonPhoneUnavailable)
+	return append(append([]string(nil), httpapi.DefaultSystemNotReadyReasons...), routing.ReasonPhoneUnavailable)
 }
 
 // loopbackAddr reports whether a listen address ("host:port") is on
