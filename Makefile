@@ -5,7 +5,7 @@
 GO ?= go
 TEST_TIMEOUT ?= 14m
 
-.PHONY: test deps unit vet fuzz bench prompts build test-cluster bench-cluster
+.PHONY: test deps unit vet fuzz bench prompts build test-cluster bench-cluster bench-events
 
 test: deps vet
 	SWITCHBOARD_E2E=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
@@ -45,6 +45,14 @@ test-cluster: deps
 # alone beside three nodes sharing agents through Redis.
 bench-cluster: deps
 	SWITCHBOARD_E2E=1 $(GO) test -run '^$$' -bench BenchmarkDecisions -benchtime 6000x -count 3 ./routing/redisstate/
+
+# The event log's ingest rate: PostgreSQL (COPY, fsync on; one node and
+# four) beside SQLite on the same event mix, with the ratio.
+bench-events: deps
+	./scripts/bench-events.sh
+
+# The cluster benchmark includes the event log's.
+bench-cluster: bench-events
 
 prompts:
 	./scripts/gen-prompts.sh

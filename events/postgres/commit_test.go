@@ -22,6 +22,7 @@ type commitCutter struct {
 	armed   atomic.Bool
 	deliver bool // forward the COMMIT to the server before cutting
 	cuts    atomic.Int32
+	silent  atomic.Bool // drop what the client sends: a server that stopped answering
 }
 
 func newCommitCutter(t *testing.T, target string, deliver bool) *commitCutter {
@@ -54,6 +55,9 @@ func (p *commitCutter) pipe(client net.Conn) {
 		buf := make([]byte, 64<<10)
 		for {
 			n, err := client.Read(buf)
+			if n > 0 && p.silent.Load() {
+				continue
+			}
 			if n > 0 {
 				if bytes.Contains(bytes.ToLower(buf[:n]), []byte("commit")) && p.armed.CompareAndSwap(true, false) {
 					if !p.deliver {
@@ -160,5 +164,32 @@ func TestCommitNeverArrived(t *testing.T) {
 	}
 	if n, err := direct.Count(ctx, time.Time{}, time.Time{}); err != nil || n != 10 {
 		t.Errorf("Count after the retry = %d, %v; want 10", n, err)
+	}
+}
+
+// A server that stops answering mid-batch: Append gives up after
+// appendTimeout (the Writer retries) instead of holding the writer for ever.
+func TestAppendGivesUpOnSilentServer(t *testing.T) {
+	defer func(d time.Duration) { appendTimeout = d }(appendTimeout)
+	appendTimeout = 500 * time.Millisecond
+	dbURL := pg.Database(t)
+	openDB(t, dbURL, Options{})
+	u, _ := url.Parse(dbURL)
+	p := newCommitCutter(t, u.Host, true)
+	s := openDB(t, viaProxy(t, dbURL, p), Options{})
+
+	p.silent.Store(true)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- s.Append(context.Background(), lostCommitBatch()) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Append to a silent server = nil; want an error")
+		}
+		t.Logf("Append gave up after %v: %v", time.Since(start), err)
+		p.silent.Store(false) // let the pool close its connections quickly
+	case <-time.After(20 * time.Second):
+		t.Fatal("Append to a silent server still waiting after 20s")
 	}
 }

@@ -11,7 +11,8 @@
 // acknowledged batch nor writes it twice.
 //
 // Event sequence numbers come from one identity column in the database:
-// unique across every node that writes, and in append order within a
-// batch. The schema is created on Open by numbered migrations, run under
+// unique across every node that writes, and growing in append order within
+// a node (each connection takes them in blocks of 1024, so nodes interleave
+// by block, not by time; readers order by ts, then seq). The schema is created on Open by numbered migrations, run under
 // an advisory lock so nodes starting together apply each one once.
 package postgres

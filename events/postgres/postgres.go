@@ -50,6 +50,9 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 		// The parse error quotes the URL, password and all: say less.
 		return nil, fmt.Errorf("open event store: bad PostgreSQL URL")
 	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
 	where := cfg.ConnConfig.Host + "/" + cfg.ConnConfig.Database
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -89,6 +92,11 @@ func (s *Store) Append(ctx context.Context, batch []events.Event) error {
 	if err != nil {
 		return fmt.Errorf("append: %w", err)
 	}
+	// The Writer passes a context that never ends: a server that stops
+	// answering must not hold the writer for ever.
+	resolveCtx := context.WithoutCancel(ctx)
+	ctx, cancel := context.WithTimeout(ctx, appendTimeout)
+	defer cancel()
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("append: %w", err)
@@ -118,7 +126,7 @@ func (s *Store) Append(ctx context.Context, batch []events.Event) error {
 		return fmt.Errorf("append: commit: %w", cerr) // the server said no, or never got it
 	}
 	conn.Conn().PgConn().Close(context.Background())
-	committed, qerr := s.resolve(ctx, xid)
+	committed, qerr := s.resolve(resolveCtx, xid)
 	if qerr != nil {
 		return fmt.Errorf("append: commit: %w (and its outcome is unknown: %w)", cerr, qerr)
 	}
@@ -128,8 +136,16 @@ func (s *Store) Append(ctx context.Context, batch []events.Event) error {
 	return fmt.Errorf("append: commit: %w", cerr)
 }
 
-// resolveFor bounds how long Append waits to learn a lost COMMIT's fate.
-const resolveFor = 30 * time.Second
+// appendTimeout bounds one batch's round trips; the Writer retries. A
+// variable so tests can shorten it.
+var appendTimeout = 30 * time.Second
+
+const (
+	// resolveFor bounds how long Append waits to learn a lost COMMIT's fate.
+	resolveFor = 30 * time.Second
+	// connectTimeout applies when the URL sets no connect_timeout.
+	connectTimeout = 10 * time.Second
+)
 
 // resolve asks, on a fresh connection, whether transaction xid committed,
 // waiting while the server still has it in progress.
