@@ -126,16 +126,20 @@ func (g graph) path(root, dep string) []string {
 	return []string{root, "?", dep}
 }
 
-// depGraphs runs `go list -deps -test` for a package pattern (relative to
-// the module) and returns, for each package of the module it names, the
-// graph of its dependencies and its tests'.
-func depGraphs(t *testing.T, pattern string) map[string]graph {
+// depGraphs runs `go list -deps -test` (or go list with listFlags) for a
+// package pattern (relative to the module) and returns, for each package
+// of the module it names, the graph of its dependencies (and its tests').
+func depGraphs(t *testing.T, pattern string, listFlags ...string) map[string]graph {
 	t.Helper()
 	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := exec.LookPath(goTool); err != nil {
 		goTool = "go"
 	}
-	cmd := exec.Command(goTool, "list", "-deps", "-test", "-f", "{{.ImportPath}}\t{{join .Imports \" \"}}\t{{.DepOnly}}", "./"+pattern)
+	if listFlags == nil {
+		listFlags = []string{"-deps", "-test"}
+	}
+	args := append(append([]string{"list"}, listFlags...), "-f", "{{.ImportPath}}\t{{join .Imports \" \"}}\t{{.DepOnly}}", "./"+pattern)
+	cmd := exec.Command(goTool, args...)
 	cmd.Dir = filepath.Join("..", "..")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -190,4 +194,19 @@ func bare(p string) string {
 		p = p[:i]
 	}
 	return strings.TrimSuffix(p, ".test")
+}
+
+// TestBinaryLinksNoTesting: the shipped program does not link package
+// testing (nor a test kit that would pull it in): what simulate runs is in
+// ivr/scripted, not ivr/ivrtest.
+func TestBinaryLinksNoTesting(t *testing.T) {
+	g := depGraphs(t, "cmd/switchboard", "-deps")[module+"/cmd/switchboard"]
+	if g == nil {
+		t.Fatal("cmd/switchboard not listed")
+	}
+	for _, dep := range []string{"testing", module + "/ivr/ivrtest", module + "/internal/peers"} {
+		if _, ok := g[dep]; ok {
+			t.Errorf("switchboard links %s: %s", dep, strings.Join(g.path(module+"/cmd/switchboard", dep), " -> "))
+		}
+	}
 }
