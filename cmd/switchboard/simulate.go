@@ -13,7 +13,7 @@ import (
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
-	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/ivr/scripted"
 	"github.com/switchboard-cc/switchboard/routing"
 )
 
@@ -181,7 +181,7 @@ func runSimulate(ctx context.Context, m *Main, args []string) error {
 	run := &simRun{clock: vclock, start: start, acd: acd, out: out, callers: callers, agents: agents}
 	if !digitsGiven && len(callers) == 1 && len(specs) == 0 && len(actions) == 0 {
 		in := bufio.NewReader(m.Stdin)
-		run.interactive = func(fake *ivrtest.Call) ivr.Call {
+		run.interactive = func(fake *scripted.Call) ivr.Call {
 			return &interactiveCall{Call: fake, in: in, out: m.Stderr}
 		}
 	}
@@ -200,10 +200,10 @@ func flowNames(cat *flows.Catalog) []string {
 
 // applyAgentSpec sets the roster's presence from --agents and returns each
 // agent's scripted behaviour on the fake phone.
-func applyAgentSpec(ctx context.Context, acd *routing.ACD, cfg *Config, spec string, talk time.Duration) (map[string]ivrtest.Agent, error) {
-	behaviour := map[string]ivrtest.Agent{}
+func applyAgentSpec(ctx context.Context, acd *routing.ACD, cfg *Config, spec string, talk time.Duration) (map[string]scripted.Agent, error) {
+	behaviour := map[string]scripted.Agent{}
 	for _, a := range cfg.Agents {
-		behaviour[a.ID] = ivrtest.Agent{Behavior: ivrtest.Answers, AnswerAfter: 3 * time.Second, Talk: talk}
+		behaviour[a.ID] = scripted.Agent{Behavior: scripted.Answers, AnswerAfter: 3 * time.Second, Talk: talk}
 	}
 	if strings.TrimSpace(spec) == "" {
 		return behaviour, nil
@@ -252,15 +252,15 @@ func applyAgentSpec(ctx context.Context, acd *routing.ACD, cfg *Config, spec str
 				if err != nil {
 					return nil, fmt.Errorf("%w: --agents %q: %v", errUsage, item, err)
 				}
-				b = ivrtest.Agent{Behavior: ivrtest.Answers, AnswerAfter: d, Talk: talk}
+				b = scripted.Agent{Behavior: scripted.Answers, AnswerAfter: d, Talk: talk}
 			case beh == "noanswer":
-				b.Behavior = ivrtest.NoAnswer
+				b.Behavior = scripted.NoAnswer
 			case beh == "busy":
-				b.Behavior = ivrtest.Busy
+				b.Behavior = scripted.Busy
 			case beh == "decline":
-				b.Behavior = ivrtest.Declines
+				b.Behavior = scripted.Declines
 			case beh == "unreachable":
-				b.Behavior = ivrtest.Unreachable
+				b.Behavior = scripted.Unreachable
 			default:
 				return nil, fmt.Errorf("%w: --agents %q: behaviour %q is not answer=DURATION, noanswer, busy, decline or unreachable", errUsage, item, beh)
 			}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/ivr/scripted"
 )
 
 // simCaller is one caller of a simulation.
@@ -15,7 +15,7 @@ type simCaller struct {
 	from, to string
 	at       time.Duration // when the caller dials, after the start
 	digits   string        // as given, for messages
-	script   []ivrtest.Step
+	script   []scripted.Step
 }
 
 // id is the caller's call ID, as in the events: sim-1, sim-2...
@@ -54,7 +54,7 @@ func simCallers(specs []string, count int, every time.Duration, def callerDefaul
 		out = append(out, c)
 	}
 	for i := range out {
-		steps, err := ivrtest.ParseScript(out[i].digits)
+		steps, err := scripted.ParseScript(out[i].digits)
 		if err != nil {
 			return nil, fmt.Errorf("%w: caller %d digits: %v", errUsage, out[i].n, err)
 		}

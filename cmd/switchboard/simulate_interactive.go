@@ -8,13 +8,13 @@ import (
 	"strings"
 
 	"github.com/switchboard-cc/switchboard/ivr"
-	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/ivr/scripted"
 )
 
 // interactiveCall is simulate without --digits: the designer is the caller,
 // typing keys at each input. Everything else is the scripted fake.
 type interactiveCall struct {
-	*ivrtest.Call
+	*scripted.Call
 	in  *bufio.Reader
 	out io.Writer
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/ivr"
-	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/ivr/scripted"
 )
 
 // simPrinter prints the callers' steps, the events and the script's
@@ -78,15 +78,15 @@ func (p *simPrinter) print(l simLine) {
 	case "call":
 		fmt.Fprintf(p.w, "%s%-9s %s\n", stamp, l.Op, l.Detail)
 	case "event":
-		fmt.Fprintf(p.w, "%s· %s\n", stamp, ivrtest.Line(*l.Event))
+		fmt.Fprintf(p.w, "%s· %s\n", stamp, scripted.Line(*l.Event))
 	case "script":
 		fmt.Fprintf(p.w, "%s» %s\n", stamp, l.Detail)
 	}
 }
 
 // stepper is the OnStep of caller n's fake call.
-func (p *simPrinter) stepper(n int) func(ivrtest.Entry) {
-	return func(e ivrtest.Entry) {
+func (p *simPrinter) stepper(n int) func(scripted.Entry) {
+	return func(e scripted.Entry) {
 		p.print(simLine{At: e.At, Caller: n, Kind: "call", Op: e.Op, Detail: e.Detail})
 	}
 }

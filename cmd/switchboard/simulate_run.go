@@ -9,7 +9,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
-	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/ivr/scripted"
 	"github.com/switchboard-cc/switchboard/routing"
 )
 
@@ -21,13 +21,13 @@ type simRun struct {
 	acd     *routing.ACD
 	out     *simPrinter
 	callers []simCaller
-	agents  map[string]ivrtest.Agent
+	agents  map[string]scripted.Agent
 	// interactive wraps the one caller's fake so the designer types the
 	// keys (no --digits); nil: the script plays.
-	interactive func(*ivrtest.Call) ivr.Call
+	interactive func(*scripted.Call) ivr.Call
 
-	fakes  []*ivrtest.Call // by caller, from 0
-	onLine []atomic.Bool   // by caller: dialed and not yet ended
+	fakes  []*scripted.Call // by caller, from 0
+	onLine []atomic.Bool    // by caller: dialed and not yet ended
 }
 
 // play runs every caller to the end of its call, and the script's actions
@@ -46,9 +46,9 @@ func (r *simRun) play(ctx context.Context, engine *ivr.Engine, actions []simActi
 		dial := r.clock.HoldAfter(c.at)
 		var firstStep func() // releases the hold once the call is under way
 		step := r.out.stepper(c.n)
-		fake := ivrtest.NewCall(ivrtest.Config{
+		fake := scripted.NewCall(scripted.Config{
 			ID: c.id(), From: c.from, To: c.to, Clock: r.clock, Script: c.script, Agents: r.agents,
-			OnStep: func(e ivrtest.Entry) { firstStep(); step(e) },
+			OnStep: func(e scripted.Entry) { firstStep(); step(e) },
 		})
 		r.fakes = append(r.fakes, fake)
 		var call ivr.Call = fake

@@ -26,12 +26,16 @@
 //
 // # Driving simulate
 //
+// The scripted call and ParseScript live in ivr/scripted (this package
+// keeps their names as aliases), so the switchboard binary runs them
+// without linking package testing:
+//
 //	clk := clock.NewVirtual(at)
-//	steps, err := ivrtest.ParseScript(digits)          // --digits
-//	agents, err := ivrtest.ParseAgents(spec)           // --agents, for the fake's Connect
+//	steps, err := scripted.ParseScript(digits)         // --digits
+//	agents := map[string]scripted.Agent{"1001": {Behavior: scripted.Answers, AnswerAfter: 3 * time.Second}}
 //	eng, _ := ivr.New(ivr.Config{RecordingsDir: tmp}, ivr.Deps{Catalog: cat, Clock: clk,
 //		Events: sink, Router: router /* routing.ACD on clk, or ivr.NoAgents{} */, Lookuper: lk, Prompts: promptFS})
-//	call := ivrtest.NewCall(ivrtest.Config{From: from, To: flow.Numbers[0], Clock: clk,
+//	call := scripted.NewCall(scripted.Config{From: from, To: flow.Numbers[0], Clock: clk,
 //		Script: steps, Agents: agents, OnStep: printStep})
 //	ctx, cancel := context.WithCancel(ctx)
 //	go clk.AutoAdvance(ctx, time.Millisecond)

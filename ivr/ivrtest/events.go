@@ -2,8 +2,7 @@ package ivrtest
 
 import (
 	"context"
-	"sort"
-	"strings"
+	"github.com/switchboard-cc/switchboard/ivr/scripted"
 	"sync"
 
 	"github.com/switchboard-cc/switchboard/events"
@@ -48,35 +47,8 @@ func (r *Recorder) Lines(skip ...string) []string {
 	return out
 }
 
-// Line renders one event as Lines does.
-func Line(e events.Event, skip ...string) string {
-	var b strings.Builder
-	b.WriteString(string(e.Type))
-	if e.Node != "" {
-		b.WriteString(" " + e.Node)
-	}
-	if e.Queue != "" {
-		b.WriteString(" queue=" + e.Queue)
-	}
-	keys := make([]string, 0, len(e.Data))
-	for k := range e.Data {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-outer:
-	for _, k := range keys {
-		for _, s := range skip {
-			if s == k {
-				continue outer
-			}
-		}
-		if e.Data[k] == "" {
-			continue
-		}
-		b.WriteString(" " + k + "=" + e.Data[k])
-	}
-	return b.String()
-}
+// Line is scripted.Line.
+var Line = scripted.Line
 
 // Types returns the event types in order.
 func (r *Recorder) Types() []events.Type {

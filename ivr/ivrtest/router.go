@@ -3,6 +3,8 @@ package ivrtest
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -206,4 +208,14 @@ func (t *ticket) Abandon() {
 
 func (t *ticket) Finish(by string) {
 	t.r.record("finish " + by)
+}
+
+// missString lists who missed an offer and why, sorted.
+func missString(m map[string]string) string {
+	parts := make([]string, 0, len(m))
+	for id, why := range m {
+		parts = append(parts, id+"="+why)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, " ")
 }

@@ -1,4 +1,4 @@
-package ivrtest
+package scripted
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package ivrtest
+package scripted
 
 import (
 	"fmt"
@@ -124,56 +124,4 @@ func parseGroup(g string) (Step, error) {
 	}
 	st.Keys = g
 	return st, nil
-}
-
-// ParseAgents reads agent behaviours for the fake call's Connect from a
-// command-line spec: comma-separated ID[:BEHAVIOR[:ANSWER_AFTER[:TALK]]],
-// BEHAVIOR one of answer (default), busy, noanswer, decline, unreachable.
-//
-//	a1                 answers at once, talks DefaultTalk
-//	a1:answer:4s:3m    answers after 4 s ringing, talks 3 minutes
-//	a2:busy,a3:noanswer
-func ParseAgents(spec string) (map[string]Agent, error) {
-	out := map[string]Agent{}
-	if strings.TrimSpace(spec) == "" {
-		return out, nil
-	}
-	for _, item := range strings.Split(spec, ",") {
-		parts := strings.Split(strings.TrimSpace(item), ":")
-		id := parts[0]
-		if id == "" {
-			return nil, fmt.Errorf("agent %q: empty id", item)
-		}
-		var a Agent
-		if len(parts) > 1 {
-			switch parts[1] {
-			case "answer", "answers", "":
-				a.Behavior = Answers
-			case "busy":
-				a.Behavior = Busy
-			case "noanswer", "no_answer":
-				a.Behavior = NoAnswer
-			case "decline", "declines":
-				a.Behavior = Declines
-			case "unreachable":
-				a.Behavior = Unreachable
-			default:
-				return nil, fmt.Errorf("agent %q: unknown behaviour %q (want answer, busy, noanswer, decline or unreachable)", item, parts[1])
-			}
-		}
-		for i, dst := range []*time.Duration{&a.AnswerAfter, &a.Talk} {
-			if len(parts) > 2+i {
-				d, err := time.ParseDuration(parts[2+i])
-				if err != nil || d < 0 {
-					return nil, fmt.Errorf("agent %q: bad duration %q", item, parts[2+i])
-				}
-				*dst = d
-			}
-		}
-		if len(parts) > 4 {
-			return nil, fmt.Errorf("agent %q: too many fields", item)
-		}
-		out[id] = a
-	}
-	return out, nil
 }

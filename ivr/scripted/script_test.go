@@ -1,4 +1,4 @@
-package ivrtest
+package scripted
 
 import (
 	"reflect"
@@ -25,20 +25,6 @@ func TestParseScript(t *testing.T) {
 		got, err := ParseScript(tc.in)
 		if (err != nil) != tc.err || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseScript(%q) = %v, %v; want %v (error %v)", tc.in, got, err, tc.want, tc.err)
-		}
-	}
-}
-
-func TestParseAgents(t *testing.T) {
-	got, err := ParseAgents("a1, a2:busy, a3:answer:4s:3m, a4:noanswer")
-	want := map[string]Agent{"a1": {}, "a2": {Behavior: Busy},
-		"a3": {AnswerAfter: 4 * time.Second, Talk: 3 * time.Minute}, "a4": {Behavior: NoAnswer}}
-	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseAgents = %v, %v; want %v", got, err, want)
-	}
-	for _, bad := range []string{"a1:sleepy", ":busy", "a1:answer:soon", "a1:answer:1s:1s:x"} {
-		if _, err := ParseAgents(bad); err == nil {
-			t.Errorf("ParseAgents(%q) accepted", bad)
 		}
 	}
 }
