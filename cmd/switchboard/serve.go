@@ -94,6 +94,7 @@ const drainEvery = 5 * time.Second
 // server is everything serve wires together, built once from the config.
 type server struct {
 	cfg     *Config
+	unlock  func() // releases the data folder lock (datalock.go)
 	log     *slog.Logger
 	store   eventLog
 	writer  *events.Writer
@@ -144,6 +145,9 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	// The event log: every step of every call, from which metrics come.
 	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if s.unlock, err = lockDataDir(cfg.Data); err != nil {
+		return nil, err
 	}
 	s.store, err = openEventLog(ctx, cfg.eventStore(), false)
 	if err != nil {
@@ -296,6 +300,9 @@ func collect(ch <-chan error) []error {
 
 // close flushes the event log and releases the store.
 func (s *server) close(ctx context.Context) {
+	if s.unlock != nil {
+		defer s.unlock() // after the store is closed
+	}
 	if s.api != nil {
 		s.api.Close()
 	}
