@@ -67,3 +67,52 @@ func BenchmarkMenuLoop(b *testing.B) {
 		b.Fatalf("outcome %+v; want hangup after %d steps", out, b.N+2)
 	}
 }
+
+// keypadCall is instantCall with its keys going through the call's Keypad
+// and the engine's one collector, as on a real transport: each Collect
+// finds the caller's key buffered (typed ahead) and takes it.
+type keypadCall struct {
+	instantCall
+	keys *ivr.Keypad
+}
+
+func (c *keypadCall) Keys() *ivr.Keypad { return c.keys }
+func (c *keypadCall) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, error) {
+	key := '2'
+	if c.n > 0 {
+		c.n--
+		key = '1'
+	}
+	c.keys.Press(key)
+	return ivr.CollectKeys(ctx, clock.Real{}, c.keys, col)
+}
+
+// BenchmarkMenuLoopKeypad is BenchmarkMenuLoop with the keys going through
+// the Keypad and CollectKeys: the collector must not cost an allocation
+// per transition either.
+func BenchmarkMenuLoopKeypad(b *testing.B) {
+	fb := ivrtest.NewFlow("bench", "en", "100")
+	fb.Node("menu", "", &flows.MenuSpec{Prompts: ivrtest.P("main_menu"),
+		Options: map[string]*flows.Node{"1": fb.Ref("menu"), "2": fb.Ref("end")}, Retries: 1})
+	fb.Node("end", "", &flows.HangupSpec{})
+	cat := ivrtest.Catalog(fb.Flow())
+	sink := events.SinkFunc(func(context.Context, events.Event) {})
+	eng, err := ivr.New(ivr.Config{MaxSteps: 10}, ivr.Deps{
+		Catalog: func() *flows.Catalog { return cat }, Clock: clock.Real{}, Events: sink,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	call := func(n int) *keypadCall {
+		return &keypadCall{instantCall: instantCall{n: n, done: make(chan struct{})}, keys: ivr.NewKeypad()}
+	}
+	eng.Run(context.Background(), call(10)) // warm the caches
+	c := call(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	out := eng.Run(context.Background(), c)
+	b.StopTimer()
+	if out.Reason != ivr.ReasonHangupNode || out.Steps != b.N+2 {
+		b.Fatalf("outcome %+v; want hangup after %d steps", out, b.N+2)
+	}
+}

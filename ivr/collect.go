@@ -13,9 +13,9 @@ import (
 // the implementation every transport uses; a fake wraps it to press
 // scripted keys on its schedule.
 type Keys interface {
-	// Take removes and returns the oldest buffered key (0 when none is),
-	// with a channel closed when the next key arrives, or the stream's
-	// end once the call is gone.
+	// Take removes and returns the oldest buffered key; with none
+	// buffered it returns 0 and a channel closed when the next key
+	// arrives, or the stream's end once the call is gone.
 	Take() (key rune, next <-chan struct{}, err error)
 	// SwallowNext makes the next key disappear if it is one of keys and
 	// arrives first, by until on clk (see Keypad.SwallowNext).
@@ -41,7 +41,8 @@ type Keys interface {
 //
 // It returns the stream's error once the call is gone, or ctx's error.
 func CollectKeys(ctx context.Context, clk clock.Clock, keys Keys, c Collect) (Collected, error) {
-	var got []byte
+	var buf [32]byte // digits, on the stack for any sane Max
+	got := buf[:0]
 	why, deadline := StopFirstTimeout, clk.Now().Add(c.FirstDigit)
 	expired := c.FirstDigit <= 0
 	for {
@@ -75,7 +76,11 @@ func CollectKeys(ctx context.Context, clk clock.Clock, keys Keys, c Collect) (Co
 		case <-next:
 			timer.Stop()
 		case <-timer.C():
-			expired = true // look once more: a key of this instant counts
+			// Look once more before stopping: a key of this instant
+			// counts. (A clock may wake the collector early, as the
+			// scripted fake does at its caller's next key: then it
+			// waits on.)
+			expired = !clk.Now().Before(deadline)
 		case <-ctx.Done():
 			timer.Stop()
 			return Collected{Digits: string(got)}, ctx.Err()

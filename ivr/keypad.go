@@ -15,12 +15,15 @@ const maxBuffered = 64
 // caller sends (RFC 4733, SIP INFO, ARI ChannelDtmfReceived) in arrival
 // order, and the engine's side reads them. Keys nobody has read stay
 // buffered (type-ahead), so a key that cuts a prompt short is the first key
-// of the following collection. A Keypad is safe for concurrent use; the
-// zero value is not usable, use NewKeypad.
+// of the following collection. A Keypad is safe for concurrent use and
+// does not allocate once made (but for the wake-up channel of a reader who
+// finds it empty); the zero value is not usable, use NewKeypad.
 type Keypad struct {
 	mu     sync.Mutex
-	keys   []rune
-	next   chan struct{} // closed and replaced by the next Press, closed by Close
+	ring   [maxBuffered]rune // buffered keys, oldest at head
+	head   int
+	n      int
+	next   chan struct{} // closed by the next Press or by Close; made when a reader asks
 	err    error         // why the stream ended (Close), nil while the call lasts
 	drops  map[rune]int  // keys to drop on arrival (Drop)
 	expect swallow       // a terminator expected after a full input (SwallowNext)
@@ -34,8 +37,17 @@ type swallow struct {
 }
 
 // NewKeypad returns an empty keypad.
-func NewKeypad() *Keypad {
-	return &Keypad{next: make(chan struct{})}
+func NewKeypad() *Keypad { return &Keypad{} }
+
+func (k *Keypad) at(i int) rune { return k.ring[(k.head+i)%maxBuffered] }
+
+// remove takes out the key at index i; k.mu must be held.
+func (k *Keypad) remove(i int) {
+	for ; i > 0; i-- {
+		k.ring[(k.head+i)%maxBuffered] = k.at(i - 1)
+	}
+	k.head = (k.head + 1) % maxBuffered
+	k.n--
 }
 
 // Press adds a key the caller pressed and wakes whoever waits for keys. It
@@ -45,7 +57,7 @@ func NewKeypad() *Keypad {
 func (k *Keypad) Press(key rune) bool {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.err != nil || len(k.keys) >= maxBuffered {
+	if k.err != nil || k.n >= maxBuffered {
 		return false
 	}
 	if k.drops[key] > 0 {
@@ -54,13 +66,16 @@ func (k *Keypad) Press(key rune) bool {
 	}
 	if s := k.expect; s.keys != "" {
 		k.expect = swallow{}
-		if len(k.keys) == 0 && strings.ContainsRune(s.keys, key) && !s.clk.Now().After(s.until) {
+		if k.n == 0 && strings.ContainsRune(s.keys, key) && !s.clk.Now().After(s.until) {
 			return false
 		}
 	}
-	k.keys = append(k.keys, key)
-	close(k.next)
-	k.next = make(chan struct{})
+	k.ring[(k.head+k.n)%maxBuffered] = key
+	k.n++
+	if k.next != nil {
+		close(k.next)
+		k.next = nil
+	}
 	return true
 }
 
@@ -73,28 +88,37 @@ func (k *Keypad) Close(err error) {
 		return
 	}
 	k.err = err
+	if k.next == nil {
+		k.next = make(chan struct{})
+	}
 	close(k.next)
 }
 
 // Peek returns the oldest buffered key without taking it (0 when none is
 // buffered), a channel closed when the next key arrives, and the stream's
 // end once the call is gone. A barging Play stops at the key Peek shows.
-func (k *Keypad) Peek() (key rune, next <-chan struct{}, err error) { return k.head(false) }
+func (k *Keypad) Peek() (key rune, next <-chan struct{}, err error) { return k.first(false) }
 
-// Take removes and returns the oldest buffered key, as Peek shows it.
-func (k *Keypad) Take() (key rune, next <-chan struct{}, err error) { return k.head(true) }
+// Take removes and returns the oldest buffered key, as Peek shows it, but
+// with no channel when it returns a key (the reader comes back for the
+// next one; a collection that finds its keys typed ahead makes no channel).
+func (k *Keypad) Take() (key rune, next <-chan struct{}, err error) { return k.first(true) }
 
-func (k *Keypad) head(take bool) (rune, <-chan struct{}, error) {
+func (k *Keypad) first(take bool) (rune, <-chan struct{}, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.err != nil || len(k.keys) == 0 {
+	if take && k.err == nil && k.n > 0 {
+		key := k.at(0)
+		k.remove(0)
+		return key, nil, nil
+	}
+	if k.next == nil {
+		k.next = make(chan struct{})
+	}
+	if k.err != nil || k.n == 0 {
 		return 0, k.next, k.err
 	}
-	key := k.keys[0]
-	if take {
-		k.keys = k.keys[1:]
-	}
-	return key, k.next, nil
+	return k.at(0), k.next, nil
 }
 
 // Flush drops every buffered key and any pending SwallowNext, and returns
@@ -103,8 +127,8 @@ func (k *Keypad) head(take bool) (rune, <-chan struct{}, error) {
 func (k *Keypad) Flush() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	n := len(k.keys)
-	k.keys = k.keys[:0]
+	n := k.n
+	k.head, k.n = 0, 0
 	k.expect = swallow{}
 	return n
 }
@@ -113,7 +137,7 @@ func (k *Keypad) Flush() int {
 func (k *Keypad) Len() int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return len(k.keys)
+	return k.n
 }
 
 // Find returns the first buffered key at index from or later that is one
@@ -121,9 +145,9 @@ func (k *Keypad) Len() int {
 func (k *Keypad) Find(keys string, from int) (rune, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for i := min(from, len(k.keys)); i < len(k.keys); i++ {
-		if strings.ContainsRune(keys, k.keys[i]) {
-			return k.keys[i], true
+	for i := max(from, 0); i < k.n; i++ {
+		if strings.ContainsRune(keys, k.at(i)) {
+			return k.at(i), true
 		}
 	}
 	return 0, false
@@ -135,9 +159,9 @@ func (k *Keypad) Find(keys string, from int) (rune, bool) {
 func (k *Keypad) Drop(key rune, from int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for i := min(from, len(k.keys)); i < len(k.keys); i++ {
-		if k.keys[i] == key {
-			k.keys = append(k.keys[:i], k.keys[i+1:]...)
+	for i := max(from, 0); i < k.n; i++ {
+		if k.at(i) == key {
+			k.remove(i)
 			return
 		}
 	}
@@ -157,9 +181,9 @@ func (k *Keypad) SwallowNext(keys string, clk clock.Clock, until time.Time) {
 	if k.err != nil || keys == "" {
 		return
 	}
-	if len(k.keys) > 0 {
-		if strings.ContainsRune(keys, k.keys[0]) {
-			k.keys = k.keys[1:]
+	if k.n > 0 {
+		if strings.ContainsRune(keys, k.at(0)) {
+			k.remove(0)
 		}
 		return
 	}

@@ -46,6 +46,10 @@ func TestFakeCollectTimeline(t *testing.T) {
 			ivr.Collected{Stop: ivr.StopFirstTimeout}, 5 * time.Second, "1"},
 		{"inter-digit timeout", Step{Keys: "123", Gap: 2 * time.Second}, ivr.Collect{Max: 5, FirstDigit: 5 * time.Second, InterDigit: 3 * time.Second},
 			ivr.Collected{Digits: "123", Stop: ivr.StopInterTimeout}, 7 * time.Second, ""},
+		{"a key in the instant of the timeout counts", Step{Delay: 5 * time.Second, Keys: "1"}, ivr.Collect{Max: 2, FirstDigit: 5 * time.Second, InterDigit: 3 * time.Second},
+			ivr.Collected{Digits: "1", Stop: ivr.StopInterTimeout}, 8 * time.Second, ""},
+		{"a terminator typed after a full input goes with it", Step{Keys: "12#3", Gap: time.Second}, ivr.Collect{Max: 2, Terminator: "#", FirstDigit: 5 * time.Second, InterDigit: 3 * time.Second},
+			ivr.Collected{Digits: "12", Stop: ivr.StopMaxDigits}, time.Second, "3"},
 		{"a slow key misses the inter-digit window", Step{Keys: "12", Gap: 4 * time.Second}, ivr.Collect{Max: 5, FirstDigit: 5 * time.Second, InterDigit: 3 * time.Second},
 			ivr.Collected{Digits: "1", Stop: ivr.StopInterTimeout}, 3 * time.Second, "2"},
 	}

@@ -374,9 +374,8 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	if err != nil {
 		return ivr.Collected{}, err
 	}
-	keys := &scriptedKeys{o: o, armed: -1}
-	got, err := ivr.CollectKeys(ctx, c.clock, keys, col)
-	keys.stop()
+	keys := &scriptedKeys{o: o}
+	got, err := ivr.CollectKeys(ctx, keys, keys, col)
 	c.mu.Lock()
 	c.collectMask = ""
 	c.mu.Unlock()
@@ -391,27 +390,20 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	return got, nil
 }
 
-// scriptedKeys is the keypad during one scripted Collect. Before every
-// Take the script's actions due by now happen, so a key scripted for the
-// instant a timeout fires counts, as the collector's race rule says; a
-// timer wakes the collector at the next scripted action.
+// scriptedKeys is the keypad and the clock of one scripted Collect.
+// Before every Take the script's actions due by now happen, so a key
+// scripted for the instant a timeout fires counts, as the collector's race
+// rule says; and no timer the collector sets runs past the next scripted
+// action, which wakes it to take that key. One timer at a time, no
+// goroutine: a run on the virtual clock is deterministic.
 type scriptedKeys struct {
-	o     *op
-	timer clock.Timer
-	armed time.Duration // offset of the action the timer is set for; -1: none
+	o *op
 }
 
 func (s *scriptedKeys) Take() (rune, <-chan struct{}, error) {
 	c := s.o.c
 	c.mu.Lock()
 	s.o.dueLocked()
-	if len(s.o.todo) > 0 && s.o.todo[0].at != s.armed {
-		if s.timer != nil {
-			s.timer.Stop()
-		}
-		s.armed = s.o.todo[0].at
-		s.timer = c.clock.AfterFunc(s.armed-s.o.elapsed(), s.due)
-	}
 	c.mu.Unlock()
 	return c.keys.Take()
 }
@@ -420,18 +412,20 @@ func (s *scriptedKeys) SwallowNext(keys string, clk clock.Clock, until time.Time
 	s.o.c.keys.SwallowNext(keys, clk, until)
 }
 
-func (s *scriptedKeys) due() {
-	s.o.c.mu.Lock()
-	s.o.dueLocked()
-	s.o.c.mu.Unlock()
+func (s *scriptedKeys) Now() time.Time { return s.o.c.clock.Now() }
+
+func (s *scriptedKeys) NewTimer(d time.Duration) clock.Timer {
+	c := s.o.c
+	c.mu.Lock()
+	if len(s.o.todo) > 0 {
+		d = min(d, s.o.todo[0].at-s.o.elapsed())
+	}
+	c.mu.Unlock()
+	return c.clock.NewTimer(d)
 }
 
-func (s *scriptedKeys) stop() {
-	s.o.c.mu.Lock()
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	s.o.c.mu.Unlock()
+func (s *scriptedKeys) AfterFunc(d time.Duration, f func()) clock.Timer {
+	return s.o.c.clock.AfterFunc(d, f)
 }
 
 // Record records the caller. Keys buffered before it starts are dropped;
