@@ -240,7 +240,9 @@ func (q *QueueLogWriter) Write(e Event) error {
 		}
 		if c.agent != "" && dialled == c.callback {
 			verb := "COMPLETECALLER"
-			if e.Data["by"] == "agent" {
+			// Who ended the conversation, which is not always who ended
+			// the call: after an agent's hang-up the flow may play on.
+			if e.Data["talk_ended_by"] == "agent" || (e.Data["talk_ended_by"] == "" && e.Data["by"] == "agent") {
 				verb = "COMPLETEAGENT"
 			}
 			q.line(e, c.queue, c.agent, verb, itoa(c.waitSecs), itoa(secs(c.connect)), c.origPos)

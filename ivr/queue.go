@@ -120,6 +120,7 @@ func (r *run) queue(ctx context.Context, n *flows.Node) (*flows.Node, error) {
 			continue
 		}
 		ticket.Finish(by)
+		r.talkEndedBy = by
 		if by == ByCaller {
 			return nil, ErrHangup
 		}

@@ -24,6 +24,10 @@ type run struct {
 	steps     int            // transitions in total
 	sinceUser int            // transitions since the last caller input
 	records   map[string]int // record node ID -> times recorded, for unique paths
+	// talkEndedBy is who ended the last conversation with an agent
+	// (ByAgent, ByCaller): when the flow then ends on its own (a goodbye,
+	// a hangup node), the call was ended by that side, not by the system.
+	talkEndedBy string
 }
 
 // ending stops the walk with an outcome; node handlers return it as error.
@@ -235,7 +239,15 @@ func (r *run) end(ctx context.Context, out Outcome) Outcome {
 			r.log.Warn("hangup failed", "err", err)
 		}
 	}
+	if r.talkEndedBy == ByAgent && out.By == BySystem && out.Result == Completed {
+		// The agent hung up and the flow played its goodbye: the agent
+		// ended the call (queue_log COMPLETEAGENT, reports "by agent").
+		out.By = ByAgent
+	}
 	data := map[string]string{"by": out.By, "reason": out.Reason, "result": string(out.Result), "flow": out.Flow}
+	if r.talkEndedBy != "" {
+		data["talk_ended_by"] = r.talkEndedBy
+	}
 	if out.Continue {
 		data["continue"] = "1"
 	}

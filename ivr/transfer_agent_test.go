@@ -45,7 +45,7 @@ func TestAgentTransfer(t *testing.T) {
 				agents: map[string]Agent{
 					"a1": {Talk: 30 * time.Second, Transfer: toOutage},
 					"a2": {Talk: time.Minute}}},
-			result: ivr.Completed, reason: ivr.ReasonEndOfFlow, by: ivr.BySystem, last: "bye",
+			result: ivr.Completed, reason: ivr.ReasonEndOfFlow, by: ivr.ByAgent, last: "bye", // a2 hung up; the flow said goodbye,
 			log: []string{"enqueue billing", "answered o1 a1", "finish agent",
 				"enqueue outage", "answered o1 a2", "finish agent"},
 			traceHas:    []string{"agent_transfer queue outage", "bridged a2"},

@@ -171,6 +171,11 @@ func TestE2EBaresipCallerReachesBaresipAgent(t *testing.T) {
 			}
 		}
 	}
+	// Call 1 was ended by the agent's hang-up (the flow's goodbye after it
+	// does not make it the system's), call 2 by the caller's.
+	if !slices.Equal(ended, []string{"agent", "caller"}) {
+		t.Errorf("call.end by = %v; want [agent caller]", ended)
+	}
 	t.Logf("calls ended by %v; caller heard agent %.3f, agent heard caller %.3f (call 1 amplitudes); took %v",
 		ended, peers.ToneAmplitude(callerHeard[0], agentToneHz), peers.ToneAmplitude(agentHeard[0], callerToneHz), time.Since(began).Round(time.Millisecond))
 }
