@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/postgres"
 	"github.com/switchboard-cc/switchboard/flows"
 	"github.com/switchboard-cc/switchboard/httpapi"
 	"github.com/switchboard-cc/switchboard/internal/clock"
@@ -155,6 +156,11 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, e
 	}
 	s.writer = events.NewWriter(s.store, events.WriterConfig{Logger: log.With("component", "events")})
 	s.sink = stampSink{now: time.Now, next: teeSink{s.live, s.writer, s.notify}}
+	if !postgres.IsURL(cfg.eventStore()) { // a cluster's shared log holds other nodes' live calls
+		if _, err := closeInterruptedCalls(ctx, s.store, s.sink, time.Now(), log); err != nil {
+			return nil, err
+		}
+	}
 
 	callbacks := newCallbackDialing(cfg.SIP.Trunk, log.With("component", "callbacks"))
 	// In a cluster the ACD claims agents in Redis and its lines are shared.
