@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
@@ -136,6 +137,7 @@ type callState struct {
 
 type visit struct {
 	queue      string
+	threshold  time.Duration // the group's own SL threshold (queue.enter sl_within_ms); 0: Options.SLThreshold
 	enter      time.Time
 	slot       int64
 	overflowed bool // reached an overflow step (skills widened or groups added)
@@ -321,7 +323,7 @@ func (c *Computer) Add(e events.Event) {
 			// visit ended there (counted as overflowed out).
 			c.closeVisit(cs, ts, exitOverflow, "")
 		}
-		cs.visit = &visit{queue: e.Queue, enter: ts, slot: c.slot(ts)}
+		cs.visit = &visit{queue: e.Queue, enter: ts, slot: c.slot(ts), threshold: slWithin(e)}
 		cs.queued = true
 	case events.QueueConnect:
 		if cs.visit == nil {
@@ -427,7 +429,11 @@ func (c *Computer) closeVisit(cs *callState, ts time.Time, kind exitKind, agent 
 // countExit counts visit v as ended at ts by kind, answered by agent.
 func (c *Computer) countExit(v *visit, ts time.Time, kind exitKind, agent string) exitRecord {
 	wait := nonNeg(ts.Sub(v.enter))
-	x := exitRecord{visit: v, kind: kind, at: ts, within: wait <= c.opt.SLThreshold}
+	threshold := c.opt.SLThreshold
+	if v.threshold > 0 && !c.opt.ForceSLThreshold {
+		threshold = v.threshold
+	}
+	x := exitRecord{visit: v, kind: kind, at: ts, within: wait <= threshold}
 	if kind == exitAbandon && wait < c.opt.ShortAbandon {
 		x.short = true
 		c.bucket(v.queue, "", v.slot).ShortAbandoned++
@@ -571,4 +577,15 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// slWithin is the group's service-level threshold a queue.enter carries
+// (sl_within_ms); 0 when it carries none (an older log, a group without a
+// target).
+func slWithin(e events.Event) time.Duration {
+	ms, err := strconv.ParseInt(e.Data["sl_within_ms"], 10, 64)
+	if err != nil || ms <= 0 {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
 }

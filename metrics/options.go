@@ -71,10 +71,15 @@ var ErrOptions = errors.New("invalid report options")
 // Options configure a computation; zero fields take the defaults.
 type Options struct {
 	ShortAbandon time.Duration // < 0 disables the exclusion
-	SLThreshold  time.Duration
-	SLFormula    SLFormula
-	Interval     time.Duration // must divide 24 h
-	Location     *time.Location
+	// SLThreshold is T for visits whose queue.enter names no threshold of
+	// its group (sl_within_ms: logs from before it, groups without a
+	// service_level); each other visit counts against its own group's T.
+	// ForceSLThreshold applies SLThreshold to every visit (a what-if).
+	SLThreshold      time.Duration
+	ForceSLThreshold bool
+	SLFormula        SLFormula
+	Interval         time.Duration // must divide 24 h
+	Location         *time.Location
 	// From and To bound the report; open agent spans are closed at To (or
 	// at the last event when To is zero).
 	From, To time.Time

@@ -179,6 +179,12 @@ func (a *ACD) enqueue(ctx context.Context, req Request, number string) (*Ticket,
 		data["callback"] = "1"
 		data["number"] = number
 	}
+	if g.sl.Within > 0 {
+		// The group's service-level threshold travels with the visit, so
+		// every report counts it against the group's own target, whatever
+		// config (or none) the report is run with.
+		data["sl_within_ms"] = strconv.FormatInt(time.Duration(g.sl.Within).Milliseconds(), 10)
+	}
 	if !t.enqueuedAt.Equal(a.now) { // a callback keeping its caller's place
 		data["place"] = t.enqueuedAt.UTC().Format(time.RFC3339Nano)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -198,7 +199,7 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	rf.register(fs)
 	by := fs.String("by", "queue", "group rows by queue, agent, interval, node, day or month")
 	formula := fs.String("sl-formula", string(metrics.SLLateAbandons), "service-level formula")
-	threshold := fs.Duration("sl-threshold", metrics.DefaultSLThreshold, "service-level threshold T")
+	threshold := fs.Duration("sl-threshold", metrics.DefaultSLThreshold, "service-level threshold T for every queue (default: each group's own target, as logged; 20s where none)")
 	short := fs.Duration("short-abandon", metrics.DefaultShortAbandon, "abandons shorter than this are excluded (0: none)")
 	format := fs.String("format", "table", "table, csv, json, queue_log or jsonl")
 	if err := parseFlags(fs, args); err != nil {
@@ -231,6 +232,7 @@ func runReport(ctx context.Context, m *Main, args []string) error {
 	}
 	opt := metrics.Options{ShortAbandon: *short, SLThreshold: *threshold, SLFormula: f,
 		Interval: rf.interval, Location: loc, From: from, To: to}
+	fs.Visit(func(f *flag.Flag) { opt.ForceSLThreshold = opt.ForceSLThreshold || f.Name == "sl-threshold" })
 	// With no --to, agents still logged in are counted up to the last
 	// event: an old export must not grow their login time until today.
 	src, err := openSource(ctx, rf.data, rf.jsonl)
