@@ -116,8 +116,9 @@ type server struct {
 	drainFor time.Duration // how long SIGTERM lets calls finish
 }
 
-func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (s *server, err error) {
-	s = &server{cfg: cfg, log: log, live: httpapi.NewCallTracker(), notify: httpapi.NewNotifier()}
+func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (_ *server, err error) {
+	// s, not the result: "return nil, err" must not hide what to close.
+	s := &server{cfg: cfg, log: log, live: httpapi.NewCallTracker(), notify: httpapi.NewNotifier()}
 	defer func() {
 		if err != nil {
 			s.close(context.Background())
