@@ -20,6 +20,10 @@ type DeviceGate struct {
 	acd *ACD
 	log *slog.Logger
 
+	// shared: the gates of the nodes of a cluster act as one, so an agent
+	// any of them parked counts as parked by this one.
+	shared bool
+
 	mu     sync.Mutex
 	parked map[string]bool // agents this gate took out of rotation
 }
@@ -30,6 +34,18 @@ func NewDeviceGate(acd *ACD, log *slog.Logger) *DeviceGate {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &DeviceGate{acd: acd, log: log, parked: map[string]bool{}}
+}
+
+// NewSharedDeviceGate returns the gate of one node of a cluster whose
+// agents' presence is shared (routing/redisstate): every node's gate hears
+// the same registrar, and an agent found not_ready(phone_unavailable) —
+// a reason only gates give — is taken as parked by this gate too, so the
+// agent comes back when the phone does even if the node that parked it
+// has since died or restarted.
+func NewSharedDeviceGate(acd *ACD, log *slog.Logger) *DeviceGate {
+	g := NewDeviceGate(acd, log)
+	g.shared = true
+	return g
 }
 
 // Changed is told that agentID's phone became available or not (reason
@@ -52,7 +68,7 @@ func (g *DeviceGate) Changed(agentID string, available bool, reason string) {
 		}
 		return
 	}
-	if g.parked[agentID] {
+	if g.parked[agentID] || g.shared {
 		delete(g.parked, agentID)
 		if a.Presence == NotReady && a.Reason == ReasonPhoneUnavailable {
 			if err := g.acd.Ready(ctx, agentID, "registrar"); err != nil {

@@ -50,6 +50,34 @@ func TestDeviceGate(t *testing.T) {
 	}
 }
 
+// TestSharedDeviceGate: in a cluster, a gate brings back an agent another
+// node's gate parked (the presence arrived from the cluster), but not an
+// agent not ready for a reason of their own.
+func TestSharedDeviceGate(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		want   Presence
+	}{
+		{ReasonPhoneUnavailable, Ready},
+		{"break", NotReady},
+	} {
+		h := newHarness(t, Config{
+			Groups:          map[string]GroupConfig{"g": {}},
+			Agents:          []AgentConfig{ag("a1", nil, "ready")},
+			NotReadyReasons: []string{"break", ReasonPhoneUnavailable},
+		})
+		h.must(h.acd.NotReady(h.ctx, "a1", "cluster", tc.reason)) // parked by another node
+		NewDeviceGate(h.acd, nil).Changed("a1", true, "registered")
+		if got := h.agentState("a1"); got.Presence != NotReady {
+			t.Errorf("%s: a node's own gate made the agent %s; want it left alone", tc.reason, got.Presence)
+		}
+		NewSharedDeviceGate(h.acd, nil).Changed("a1", true, "registered")
+		if got := h.agentState("a1"); got.Presence != tc.want {
+			t.Errorf("%s: shared gate left the agent %s(%s); want %s", tc.reason, got.Presence, got.Reason, tc.want)
+		}
+	}
+}
+
 func TestCheckTransfer(t *testing.T) {
 	h := newHarness(t, Config{Groups: map[string]GroupConfig{"billing": {}, "outage": {}}})
 	cases := []struct {

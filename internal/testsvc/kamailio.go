@@ -22,8 +22,9 @@ var ErrKamailioMissing = errors.New("testsvc: kamailio not found; apt-get instal
 // KamailioOptions say which configuration to run.
 type KamailioOptions struct {
 	// Config is the kamailio.cfg to run (deploy/kamailio/kamailio.cfg). It
-	// must take its listen address from the SIP_LISTEN define and its
-	// dispatcher list from DISPATCHER_LIST, and answer an OPTIONS without a
+	// must take its listen address from the SIP_LISTEN define, its
+	// JSON-RPC listener (jsonrpcs over xhttp, at /RPC) from RPC_LISTEN and
+	// its dispatcher list from DISPATCHER_LIST, and answer an OPTIONS without a
 	// user part with 200 (how the starter knows it is up).
 	Config string
 	// Nodes are the dispatcher set 1 destinations, as host:port.
@@ -33,10 +34,11 @@ type KamailioOptions struct {
 }
 
 // Kamailio is a running throw-away Kamailio listening on UDP 127.0.0.1 on a
-// probed free port.
+// probed free port, with its JSON-RPC on TCP 127.0.0.1 on another.
 type Kamailio struct {
-	Dir  string
-	Port int
+	Dir     string
+	Port    int
+	RPCPort int
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -45,6 +47,11 @@ type Kamailio struct {
 
 // Addr is host:port of the SIP listener (UDP).
 func (k *Kamailio) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(k.Port)) }
+
+// RPCURL is the JSON-RPC endpoint (jsonrpcs over xhttp).
+func (k *Kamailio) RPCURL() string {
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(k.RPCPort)) + "/RPC"
+}
 
 // Log is what Kamailio wrote so far (it logs to stderr under the starter).
 func (k *Kamailio) Log() string {
@@ -96,9 +103,14 @@ func (k *Kamailio) start(ctx context.Context, bin, cfg string, opt KamailioOptio
 	if err != nil {
 		return err
 	}
+	rpcPort, err := probeLoopbackPort(false)
+	if err != nil {
+		return err
+	}
 	args := []string{"-f", cfg, "-DD", "-E", "-n", "2",
 		"-P", filepath.Join(k.Dir, "kamailio.pid"), "-Y", k.Dir, "-w", k.Dir,
 		"-A", "SIP_LISTEN=udp:127.0.0.1:" + strconv.Itoa(port),
+		"-A", "RPC_LISTEN=tcp:127.0.0.1:" + strconv.Itoa(rpcPort),
 		"-A", `DISPATCHER_LIST="` + filepath.Join(k.Dir, "dispatcher.list") + `"`}
 	for _, d := range opt.Defines {
 		args = append(args, "-A", d)
@@ -116,7 +128,7 @@ func (k *Kamailio) start(ctx context.Context, bin, cfg string, opt KamailioOptio
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start kamailio: %w", err)
 	}
-	k.cmd, k.Port, k.exited = cmd, port, make(chan struct{})
+	k.cmd, k.Port, k.RPCPort, k.exited = cmd, port, rpcPort, make(chan struct{})
 	go func() { cmd.Wait(); close(k.exited) }()
 
 	deadline := time.Now().Add(30 * time.Second)
