@@ -114,3 +114,37 @@ func TestPrivateReadsNeedTokenOffLoopback(t *testing.T) {
 		t.Errorf("on loopback GET /api/calls = %d; want 200", res.status)
 	}
 }
+
+// TestReportRangeEndsToday: a report covers the past and today. A range in
+// the future (from and to in 2100, well within 92 days of each other) used
+// to be accepted and computed; now a to after the end of today is a 400,
+// as is an intervals date after today. To the end of today (the default,
+// or tomorrow's date as to) stays allowed.
+func TestReportRangeEndsToday(t *testing.T) {
+	e := newEnv(t) // today is 2026-11-23 in testZone
+	for _, path := range []string{
+		"/api/reports/summary?from=2100-01-01&to=2100-03-01",
+		"/api/reports/summary?from=2026-11-01&to=2026-11-25",
+		"/api/reports/summary?from=2026-11-23&to=2026-11-24T00:00:01%2B08:00",
+		"/api/reports/staffing?from=2099-12-01&to=2100-01-01",
+		"/api/reports/intervals?date=2026-11-24",
+	} {
+		res := e.do("GET", path, "")
+		if res.status != 400 || !strings.Contains(res.errorText(t), "after the end of today") {
+			t.Errorf("GET %s = %d %s; want 400 after the end of today", path, res.status, res.body)
+		}
+	}
+	if n := len(e.reports.reports) + len(e.reports.staffing); n != 0 {
+		t.Errorf("the source was asked %d times for future ranges", n)
+	}
+	for _, path := range []string{
+		"/api/reports/summary",
+		"/api/reports/summary?from=2026-11-01&to=2026-11-24",
+		"/api/reports/summary?to=2026-11-24T00:00:00%2B08:00",
+		"/api/reports/intervals?date=2026-11-23",
+	} {
+		if res := e.do("GET", path, ""); res.status != 200 {
+			t.Errorf("GET %s = %d %s; want 200 (ends today)", path, res.status, res.body)
+		}
+	}
+}

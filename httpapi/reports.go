@@ -130,7 +130,9 @@ func (s *Server) today() (time.Time, time.Time) {
 	return from, from.AddDate(0, 0, 1)
 }
 
-// span reads from and to (default today) and checks their order.
+// span reads from and to (default today) and checks them: from before to,
+// to no later than the end of today (a report covers the past and today;
+// tomorrow's date as to is today's end), at most MaxReportSpan apart.
 func (s *Server) span(q *queryParams) (time.Time, time.Time) {
 	dayStart, dayEnd := s.today()
 	from := q.time("from", s.loc, dayStart)
@@ -141,6 +143,10 @@ func (s *Server) span(q *queryParams) (time.Time, time.Time) {
 	if max := s.cfg.MaxReportSpan; q.err == nil && to.Sub(from) > max {
 		q.fail("from %s to %s is %s; a report covers at most %s (%d days): ask for a shorter range, or several",
 			from.Format(time.RFC3339), to.Format(time.RFC3339), spanText(to.Sub(from)), spanText(max), int(max/(24*time.Hour)))
+	}
+	if q.err == nil && to.After(dayEnd) {
+		q.fail("to (%s) is after the end of today (%s): a report covers the past and today",
+			to.Format(time.RFC3339), dayEnd.Format(time.RFC3339))
 	}
 	return from, to
 }
@@ -227,6 +233,10 @@ func (s *Server) reportIntervals(w http.ResponseWriter, r *http.Request) {
 	from = q.time("date", s.loc, from)
 	if v := q.get("date"); v != "" && q.err == nil && len(v) != len(time.DateOnly) {
 		q.fail("date=%q: want a date such as 2026-11-23", v)
+	}
+	if today, _ := s.today(); q.err == nil && from.After(today) {
+		q.fail("date=%s is after the end of today (%s): charts cover the past and today",
+			from.Format(time.DateOnly), today.Format(time.DateOnly))
 	}
 	if q.err != nil {
 		writeError(w, http.StatusBadRequest, "%v", q.err)
