@@ -27,6 +27,15 @@ type ClusterConfig struct {
 	// Proxy (host:port) is the Kamailio that is the agents' registrar:
 	// agents are rung through it (sets sip.agent_proxy when that is empty).
 	Proxy string `yaml:"proxy"`
+	// RegistrarRPC is that Kamailio's JSON-RPC endpoint
+	// (http://HOST:PORT/RPC; deploy/kamailio serves it on RPC_LISTEN). The
+	// node reads Kamailio's location table there, so an agent with no
+	// phone registered is parked not_ready(phone_unavailable) instead of
+	// being offered calls (cluster_phones.go). Loopback or a private
+	// network only: the RPC has no authentication.
+	RegistrarRPC string `yaml:"registrar_rpc"`
+	// RegistrarPoll is how often the location table is read (default 1s).
+	RegistrarPoll time.Duration `yaml:"registrar_poll"`
 	// DeadAfter is how long a node may go without a heartbeat before the
 	// others release its agents and adopt its callbacks (default 3s).
 	DeadAfter time.Duration `yaml:"dead_after"`

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/routing/redisstate"
 	"github.com/switchboard-cc/switchboard/sip"
+	"github.com/switchboard-cc/switchboard/sip/kamailio"
 )
 
 // shutdownGrace bounds how long serve waits, once told to stop, for the
@@ -112,6 +113,7 @@ type server struct {
 	api        *httpapi.Server
 	dialer     *sip.Dialer         // callbacks on the outbound trunk; nil without one (callbacks.go)
 	cluster    *redisstate.Cluster // shared state with other nodes; nil alone (cluster.go)
+	phones     *kamailio.Watch     // agents' phones registered at Kamailio; nil unless cluster.registrar_rpc (cluster_phones.go)
 
 	drainFor time.Duration // how long SIGTERM lets calls finish
 }
@@ -181,6 +183,11 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (_ *server, e
 			return nil, fmt.Errorf("cluster: %w", err)
 		}
 	}
+	gate, phones, err := deviceGate(cfg, acd, log)
+	if err != nil {
+		return nil, err
+	}
+	s.phones = phones
 	// The transports run every call through the engine, built below once
 	// it can see the events they tap.
 	s.sip, s.transports, err = newTransports(cfg, transportDeps{
@@ -189,6 +196,7 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (_ *server, e
 		prompts:   env.Prompts,
 		events:    s.sink,
 		acd:       acd,
+		gate:      gate,
 		callbacks: callbacks,
 		log:       log,
 	})
@@ -263,6 +271,9 @@ func (s *server) run(ctx context.Context, m *Main) error {
 	start("http", func(ctx context.Context) error { return s.api.Serve(ctx, ln) })
 	if s.watcher != nil {
 		start("flows", s.watcher.Run)
+	}
+	if s.phones != nil {
+		start("registrar", s.phones.Run)
 	}
 
 	// Ready once native SIP listens; the others (ARI reaching Asterisk)

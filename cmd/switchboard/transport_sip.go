@@ -3,16 +3,20 @@ package main
 import (
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
-	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip"
 )
 
 // newSIPTransport is native SIP: callers on UDP and TCP, and the agents'
 // phones (registrar and B2BUA legs), whose availability the ACD follows
-// (routing.DeviceGate) and whose blind transfers it checks.
+// (routing.DeviceGate, unless Kamailio is the registrar that counts:
+// cluster_phones.go) and whose blind transfers it checks.
 func newSIPTransport(cfg *Config, deps transportDeps) (*sip.Server, error) {
+	var availability func(agentID string, available bool, reason string)
+	if deps.gate != nil {
+		availability = deps.gate.Changed
+	}
 	agents, err := sip.NewAgentPhones(cfg.SIP, rosterPasswords(cfg), sip.AgentHooks{
-		OnAvailability: routing.NewDeviceGate(deps.acd, deps.log.With("component", "agents")).Changed,
+		OnAvailability: availability,
 		HoldMusic:      ivr.Playback{Prompts: []ivr.Prompt{{Name: "moh", File: "en/moh.wav"}}},
 		OnTransfer:     deps.callbacks.transfers(agentTransfers(deps.acd)),
 	}, deps.events, clock.Real{}, deps.log.With("component", "agents"))

@@ -56,11 +56,14 @@ type namedTransport struct {
 
 // transportDeps is what serve hands every transport it builds.
 type transportDeps struct {
-	handler   ivr.Handler              // the engine's Run
-	claims    func(number string) bool // a flow answers the number
-	prompts   fs.FS
-	events    events.Sink
-	acd       *routing.ACD
+	handler ivr.Handler              // the engine's Run
+	claims  func(number string) bool // a flow answers the number
+	prompts fs.FS
+	events  events.Sink
+	acd     *routing.ACD
+	// gate parks agents whose phone cannot be rung; nil when the node's
+	// registrar is not where phones register (cluster.registrar_rpc).
+	gate      *routing.DeviceGate
 	callbacks *callbackDialing
 	log       *slog.Logger
 }
