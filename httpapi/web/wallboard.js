@@ -1,7 +1,8 @@
 // Switchboard wallboard: renders the "state" and "intervals" server-sent
 // events of /api/events/stream, ticks the timers locally between events, and
 // sends the supervisor's actions to the API with the bearer token kept in
-// sessionStorage. No libraries: the board must work with no internet.
+// sessionStorage. Off loopback the stream needs that token too: the page
+// takes it from its address (#access_token=) or asks once. No libraries: the board must work with no internet.
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -240,14 +241,49 @@ function applyConfig(cfg) {
   }
 }
 
+// The stream needs the token when the server is off loopback (it answers
+// 401 then). EventSource sends no headers, so the token goes in the query
+// (?access_token=, RFC 6750 §2.3). A stream refused with an HTTP error is
+// closed for good by the browser: find out why and, for a 401, ask for the
+// token once, then connect again.
+let stream = null;
+let retryTimer = 0;
+
 function connect() {
   const conn = $('#conn');
-  const es = new EventSource('/api/events/stream');
+  clearTimeout(retryTimer);
+  if (stream) stream.close();
+  const url = creds.token ? `/api/events/stream?access_token=${encodeURIComponent(creds.token)}` : '/api/events/stream';
+  const es = new EventSource(url);
+  stream = es;
   es.addEventListener('open', () => { conn.textContent = 'live'; conn.className = 'conn conn-up'; });
-  es.addEventListener('error', () => { conn.textContent = 'reconnecting…'; conn.className = 'conn conn-down'; });
+  es.addEventListener('error', () => {
+    conn.textContent = 'reconnecting…'; conn.className = 'conn conn-down';
+    if (es.readyState === EventSource.CLOSED && stream === es) streamRefused();
+  });
   es.addEventListener('config', (e) => applyConfig(JSON.parse(e.data)));
   es.addEventListener('state', (e) => renderState(JSON.parse(e.data)));
   es.addEventListener('intervals', (e) => renderCharts(JSON.parse(e.data)));
+}
+
+// streamRefused asks the server why (the live calls are guarded exactly as
+// the stream is, and answer at once) and asks for the token on a 401;
+// anything else (too many boards, a restart) is retried after a pause.
+async function streamRefused() {
+  const conn = $('#conn');
+  let status = 0, error = '';
+  try {
+    const res = await fetch('/api/calls', { headers: creds.token ? { Authorization: `Bearer ${creds.token}` } : {} });
+    status = res.status;
+    if (!res.ok) error = (await res.json().catch(() => ({}))).error || res.statusText;
+  } catch (e) { error = String(e); }
+  if (status === 401) {
+    conn.textContent = 'token needed';
+    if (await signIn(creds.token ? error : '', { readOnly: true })) connect();
+    return;
+  }
+  if (status === 403) { conn.textContent = 'disabled'; toast(`The board cannot read: ${error}`, true); return; }
+  retryTimer = setTimeout(connect, 5000);
 }
 
 // ---- supervisor actions ------------------------------------------------------
@@ -256,9 +292,19 @@ const creds = {
   get token() { return sessionStorage.getItem('switchboard.token') || ''; },
   get name() { return sessionStorage.getItem('switchboard.supervisor') || ''; },
   save(name, token) {
-    sessionStorage.setItem('switchboard.supervisor', name);
+    if (name) sessionStorage.setItem('switchboard.supervisor', name);
     sessionStorage.setItem('switchboard.token', token);
     updateSupervisorButton();
+  },
+  // fromAddress takes a token given in the page's address as
+  // #access_token=TOKEN (a bookmark for a remote board): kept for the tab,
+  // then removed from the address bar. A fragment never reaches the server.
+  fromAddress() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const token = params.get('access_token');
+    if (!token) return;
+    this.save('', token);
+    history.replaceState(null, '', location.pathname + location.search);
   },
   clear() {
     sessionStorage.removeItem('switchboard.token');
@@ -267,7 +313,7 @@ const creds = {
 };
 
 function updateSupervisorButton() {
-  $('#supervisor').textContent = creds.token ? `Supervisor: ${creds.name} (sign out)` : 'Supervisor sign-in';
+  $('#supervisor').textContent = creds.token && creds.name ? `Supervisor: ${creds.name} (sign out)` : 'Supervisor sign-in';
 }
 
 let toastTimer = 0;
@@ -281,16 +327,16 @@ function toast(msg, bad = false) {
 
 // ask opens the dialog with the rows it needs and resolves with the values,
 // or null when cancelled. askCreds shows the name and token rows.
-function ask({ title, text, askCreds, askReason, reasonRequired, reasonList, error }) {
+function ask({ title, text, askCreds, askName = askCreds, askReason, reasonRequired, reasonList, error }) {
   const dlg = $('#dialog');
   $('#dialog-title').textContent = title;
   $('#dialog-text').textContent = text || '';
   $('#dialog-error').textContent = error || '';
-  $('#row-name').classList.toggle('hidden', !askCreds);
+  $('#row-name').classList.toggle('hidden', !askName);
   $('#row-token').classList.toggle('hidden', !askCreds);
   $('#row-reason').classList.toggle('hidden', !askReason);
   $('#in-name').value = creds.name;
-  $('#in-name').required = !!askCreds;
+  $('#in-name').required = !!askName;
   $('#in-token').value = '';
   $('#in-token').required = !!askCreds;
   $('#in-reason').value = '';
@@ -304,19 +350,26 @@ function ask({ title, text, askCreds, askReason, reasonRequired, reasonList, err
     dlg.addEventListener('close', onClose);
     $('#dialog-cancel').onclick = () => dlg.close('cancel');
     dlg.showModal();
-    (askCreds ? (creds.name ? $('#in-token') : $('#in-name')) : $('#in-reason')).focus();
+    (askCreds ? (creds.name || !askName ? $('#in-token') : $('#in-name')) : $('#in-reason')).focus();
   });
 }
 
-async function signIn(error) {
-  const v = await ask({ title: 'Supervisor sign-in', text: 'The token is kept in this browser tab only.', askCreds: true, error });
+// signIn asks for the token (and, for supervisor actions, a name). The
+// readOnly form is the board's own: this server shows calls only with it.
+async function signIn(error, { readOnly = false } = {}) {
+  const v = await ask({
+    title: readOnly ? 'Token needed' : 'Supervisor sign-in',
+    text: readOnly ? 'This server shows the board only with its API token. It is kept in this browser tab only.'
+      : 'The token is kept in this browser tab only.',
+    askCreds: true, askName: !readOnly, error,
+  });
   if (!v) return false;
   creds.save(v.name, v.token);
   return true;
 }
 
 async function supervise(agent, action) {
-  if (!creds.token && !(await signIn())) return;
+  if (!(creds.token && creds.name) && !(await signIn())) return;
   const label = action === 'logout' ? 'Log out' : 'Set not ready';
   const v = await ask({
     title: `${label}: ${agent.name || agent.id}`,
@@ -346,9 +399,10 @@ async function supervise(agent, action) {
 function init() {
   $('#dialog-form').addEventListener('submit', (e) => { e.preventDefault(); $('#dialog').close('ok'); });
   $('#supervisor').addEventListener('click', async () => {
-    if (creds.token) { creds.clear(); toast('Signed out.'); } else if (await signIn()) toast(`Signed in as ${creds.name}.`);
+    if (creds.token && creds.name) { creds.clear(); toast('Signed out.'); } else if (await signIn()) toast(`Signed in as ${creds.name}.`);
   });
   fillList('#reasons-logout', LOGOUT_REASONS);
+  creds.fromAddress();
   updateSupervisorButton();
   connect();
   setInterval(tick, 1000);
