@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/internal/sqlrows"
 )
 
 const selectEvents = `SELECT seq, ts, call_id, type, node, queue, agent, data::text FROM events `
@@ -15,7 +16,7 @@ const selectEvents = `SELECT seq, ts, call_id, type, node, queue, agent, data::t
 // Scan visits the events in [from, to) in time order, ties in append order
 // (seq), streaming rows as the server sends them.
 func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(events.Event) error) error {
-	lo, hi := bounds(from, to)
+	lo, hi := sqlrows.Bounds(from, to)
 	rows, err := s.pool.Query(ctx, selectEvents+`WHERE ts >= $1 AND ts < $2 ORDER BY ts, seq`, lo, hi)
 	if err != nil {
 		return fmt.Errorf("scan events: %w", err)
@@ -36,7 +37,7 @@ func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(events.Eve
 
 // Count is the number of events in [from, to).
 func (s *Store) Count(ctx context.Context, from, to time.Time) (int64, error) {
-	lo, hi := bounds(from, to)
+	lo, hi := sqlrows.Bounds(from, to)
 	var n int64
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM events WHERE ts >= $1 AND ts < $2`, lo, hi).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count events: %w", err)
@@ -60,7 +61,7 @@ func (s *Store) CallEvents(ctx context.Context, callID string) ([]events.Event, 
 // eachEvent decodes rows of selectEvents and closes them.
 func eachEvent(rows pgx.Rows, fn func(events.Event) error) error {
 	defer rows.Close()
-	in := make(interner)
+	in := make(sqlrows.Interner)
 	var (
 		seq, ts                       int64
 		callID                        string
@@ -74,48 +75,9 @@ func eachEvent(rows pgx.Rows, fn func(events.Event) error) error {
 		if err != nil {
 			return fmt.Errorf("seq %d: %w", seq, err)
 		}
-		e := events.Event{
-			Seq:    uint64(seq),
-			Time:   time.Unix(0, ts).UTC(),
-			CallID: callID,
-			Type:   events.Type(in.get(typ)),
-			Node:   in.get(node),
-			Queue:  in.get(queue),
-			Agent:  in.get(agent),
-			Data:   d,
-		}
-		if err := fn(e); err != nil {
+		if err := fn(in.Event(seq, ts, callID, typ, node, queue, agent, d)); err != nil {
 			return err
 		}
 	}
 	return rows.Err()
-}
-
-func bounds(from, to time.Time) (int64, int64) {
-	lo, hi := int64(-1<<63), int64(1<<63-1)
-	if !from.IsZero() {
-		lo = from.UnixNano()
-	}
-	if !to.IsZero() {
-		hi = to.UnixNano()
-	}
-	return lo, hi
-}
-
-// interner shares the strings of small vocabularies (types, queues,
-// agents, nodes) across rows instead of allocating each again.
-type interner map[string]string
-
-func (in interner) get(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if s, ok := in[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(in) < 100_000 {
-		in[s] = s
-	}
-	return s
 }

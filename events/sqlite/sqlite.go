@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-cc/switchboard/events"
+	"github.com/switchboard-cc/switchboard/events/internal/sqlrows"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -192,7 +193,7 @@ func noSep(s string) string {
 
 // Scan visits the events in [from, to) in time order, ties in append order.
 func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(events.Event) error) error {
-	lo, hi := bounds(from, to)
+	lo, hi := sqlrows.Bounds(from, to)
 	// One packed text column instead of six: the driver takes a lock per
 	// column fetched, which dominated a million-row scan. The unit
 	// separator (0x1f) cannot occur in ids, names or encoded data.
@@ -203,7 +204,7 @@ func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(events.Eve
 		return fmt.Errorf("scan events: %w", err)
 	}
 	defer rows.Close()
-	in := make(interner)
+	in := make(sqlrows.Interner)
 	var (
 		seq, ts int64
 		packed  sql.RawBytes
@@ -220,17 +221,7 @@ func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(events.Eve
 		if err != nil {
 			return fmt.Errorf("scan events: seq %d: %w", seq, err)
 		}
-		e := events.Event{
-			Seq:    uint64(seq),
-			Time:   time.Unix(0, ts).UTC(),
-			CallID: string(f[0]),
-			Type:   events.Type(in.get(f[1])),
-			Node:   in.get(f[2]),
-			Queue:  in.get(f[3]),
-			Agent:  in.get(f[4]),
-			Data:   d,
-		}
-		if err := fn(e); err != nil {
+		if err := fn(in.Event(seq, ts, string(f[0]), f[1], f[2], f[3], f[4], d)); err != nil {
 			return err
 		}
 	}
@@ -242,7 +233,7 @@ func (s *Store) Scan(ctx context.Context, from, to time.Time, fn func(events.Eve
 
 // Count is the number of events in [from, to).
 func (s *Store) Count(ctx context.Context, from, to time.Time) (int64, error) {
-	lo, hi := bounds(from, to)
+	lo, hi := sqlrows.Bounds(from, to)
 	var n int64
 	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE ts >= ? AND ts < ?`, lo, hi).Scan(&n)
 	if err != nil {
@@ -292,33 +283,4 @@ func split6(b []byte, f *[6][]byte) bool {
 	}
 	f[5] = b
 	return true
-}
-
-func bounds(from, to time.Time) (int64, int64) {
-	lo, hi := int64(-1<<63), int64(1<<63-1)
-	if !from.IsZero() {
-		lo = from.UnixNano()
-	}
-	if !to.IsZero() {
-		hi = to.UnixNano()
-	}
-	return lo, hi
-}
-
-// interner shares the strings of small vocabularies (types, queues,
-// agents, nodes) across rows instead of allocating each again.
-type interner map[string]string
-
-func (in interner) get(b []byte) string {
-	if len(b) == 0 {
-		return ""
-	}
-	if s, ok := in[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(in) < 100_000 {
-		in[s] = s
-	}
-	return s
 }
