@@ -74,22 +74,7 @@ func (e errDropped) Error() string { return "events dropped" }
 
 // BenchmarkScan measures reading events back (the first half of report).
 func BenchmarkScan(b *testing.B) {
-	ctx := context.Background()
-	s := openDB(b, pgDurable.Database(b), Options{})
-	evs := eventstest.Mix(200_000, t0)
-	for i := 0; i < len(evs); i += 4096 {
-		if err := s.Append(ctx, evs[i:min(i+4096, len(evs))]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for range b.N {
-		n := 0
-		if err := s.Scan(ctx, time.Time{}, time.Time{}, func(events.Event) error { n++; return nil }); err != nil || n != len(evs) {
-			b.Fatal(n, err)
-		}
-	}
-	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+	eventstest.BenchmarkScan(b, openDB(b, pgDurable.Database(b), Options{}))
 }
 
 // BenchmarkReport1M is `switchboard report --store postgres://…` over a
@@ -98,11 +83,7 @@ func BenchmarkReport1M(b *testing.B) {
 	ctx := context.Background()
 	s := openDB(b, pgDurable.Database(b), Options{})
 	evs := eventstest.Synthetic(1_000_000, t0)
-	for i := 0; i < len(evs); i += 8192 {
-		if err := s.Append(ctx, evs[i:min(i+8192, len(evs))]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	eventstest.Load(b, s, evs, 8192)
 	evs = nil
 	b.ResetTimer()
 	for range b.N {

@@ -45,22 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 
 // BenchmarkScan measures reading events back (the first half of report).
 func BenchmarkScan(b *testing.B) {
-	ctx := context.Background()
-	s := openTemp(b, Options{Synchronous: "NORMAL"})
-	evs := benchEvents(200_000)
-	for i := 0; i < len(evs); i += 4096 {
-		if err := s.Append(ctx, evs[i:min(i+4096, len(evs))]); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ResetTimer()
-	for range b.N {
-		n := 0
-		if err := s.Scan(ctx, time.Time{}, time.Time{}, func(events.Event) error { n++; return nil }); err != nil || n != len(evs) {
-			b.Fatal(n, err)
-		}
-	}
-	b.ReportMetric(float64(len(evs)*b.N)/b.Elapsed().Seconds(), "events/s")
+	eventstest.BenchmarkScan(b, openTemp(b, Options{Synchronous: "NORMAL"}))
 }
 
 // BenchmarkReport1M is `switchboard report` over a million events: scan
@@ -69,11 +54,7 @@ func BenchmarkReport1M(b *testing.B) {
 	ctx := context.Background()
 	s := openTemp(b, Options{Synchronous: "NORMAL"})
 	evs := eventstest.Synthetic(1_000_000, t0)
-	for i := 0; i < len(evs); i += 8192 {
-		if err := s.Append(ctx, evs[i:min(i+8192, len(evs))]); err != nil {
-			b.Fatal(err)
-		}
-	}
+	eventstest.Load(b, s, evs, 8192)
 	evs = nil
 	b.ResetTimer()
 	for range b.N {

@@ -1,16 +1,12 @@
 package sqlite
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -146,40 +142,16 @@ const crashEnv = "SWITCHBOARD_SQLITE_CRASH_DIR"
 // reopens the file: it must open cleanly and hold every acknowledged event.
 func TestCrashKeepsAcknowledged(t *testing.T) {
 	if dir := os.Getenv(crashEnv); dir != "" {
-		crashChild(dir)
+		eventstest.CrashChild(context.Background(), func(ctx context.Context) (events.Store, error) {
+			return OpenDir(ctx, dir, Options{Synchronous: "NORMAL"})
+		})
 		return
 	}
 	if testing.Short() {
 		t.Skip("spawns a child process")
 	}
 	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashKeepsAcknowledged$", "-test.count=1")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	acked := 0
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if n, ok := strings.CutPrefix(sc.Text(), "ack "); ok {
-			acked, _ = strconv.Atoi(n)
-			if acked >= 20_000 {
-				break // the child keeps writing: kill it mid-stream
-			}
-		}
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	_ = cmd.Wait()
-	if acked < 20_000 {
-		t.Fatalf("child acknowledged only %d events before exiting", acked)
-	}
+	acked := eventstest.KillMidStream(t, "TestCrashKeepsAcknowledged", crashEnv, dir)
 
 	ctx := context.Background()
 	s, err := OpenDir(ctx, dir, Options{})
@@ -191,45 +163,7 @@ func TestCrashKeepsAcknowledged(t *testing.T) {
 	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Fatalf("integrity_check = %q, %v", check, err)
 	}
-	seen := make(map[int]bool)
-	err = s.Scan(ctx, time.Time{}, time.Time{}, func(e events.Event) error {
-		i, err := strconv.Atoi(e.Data["i"])
-		if err != nil {
-			return fmt.Errorf("event %d: %w", e.Seq, err)
-		}
-		seen[i] = true
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range acked {
-		if !seen[i] {
-			t.Fatalf("acknowledged event %d missing after kill -9 (acked %d, stored %d)", i, acked, len(seen))
-		}
-	}
-	t.Logf("acknowledged %d, stored %d after SIGKILL", acked, len(seen))
-}
-
-func crashChild(dir string) {
-	ctx := context.Background()
-	s, err := OpenDir(ctx, dir, Options{Synchronous: "NORMAL"})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(3)
-	}
-	w := events.NewWriter(s, events.WriterConfig{Batch: 256})
-	for i := 0; ; i++ {
-		w.Emit(ctx, events.Event{Time: t0.Add(time.Duration(i) * time.Millisecond), CallID: "c" + strconv.Itoa(i/20),
-			Type: events.IVRNode, Node: "menu", Data: map[string]string{"i": strconv.Itoa(i)}})
-		if (i+1)%1000 == 0 {
-			if err := w.Flush(ctx); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				os.Exit(3)
-			}
-			fmt.Printf("ack %d\n", i+1)
-		}
-	}
+	eventstest.CheckAcknowledged(t, s, acked, false)
 }
 
 // TestContract is the contract every event store passes.
