@@ -40,9 +40,8 @@ type Kamailio struct {
 	Port    int
 	RPCPort int
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    string
+	proc *process
+	log  string
 }
 
 // Addr is host:port of the SIP listener (UDP).
@@ -86,16 +85,11 @@ func StartKamailio(ctx context.Context, opt KamailioOptions) (*Kamailio, error) 
 		return nil, err
 	}
 	k := &Kamailio{Dir: dir, log: filepath.Join(dir, "kamailio.log")}
-	for attempt := 0; ; attempt++ {
-		err = k.start(ctx, bin, cfg, opt)
-		if err == nil {
-			return k, nil
-		}
-		if attempt == 4 || !strings.Contains(err.Error(), "in use") {
-			os.RemoveAll(dir)
-			return nil, err
-		}
+	if err := retryInUse(func() error { return k.start(ctx, bin, cfg, opt) }); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	return k, nil
 }
 
 func (k *Kamailio) start(ctx context.Context, bin, cfg string, opt KamailioOptions) error {
@@ -124,32 +118,14 @@ func (k *Kamailio) start(ctx context.Context, bin, cfg string, opt KamailioOptio
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Kamailio forks its workers into its own process group; the group is
 	// killed on Stop, and the main process dies with the test binary.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd, nil)
+	if err != nil {
 		return fmt.Errorf("start kamailio: %w", err)
 	}
-	k.cmd, k.Port, k.RPCPort, k.exited = cmd, port, rpcPort, make(chan struct{})
-	go func() { cmd.Wait(); close(k.exited) }()
-
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := pingOptions(k.Addr(), 200*time.Millisecond)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-k.exited:
-			return fmt.Errorf("kamailio exited at start: %s", k.Log())
-		case <-ctx.Done():
-			k.Stop()
-			return ctx.Err()
-		default:
-		}
-		if time.Now().After(deadline) {
-			k.Stop()
-			return fmt.Errorf("kamailio not answering OPTIONS after 30s: %w\n%s", err, k.Log())
-		}
-	}
+	k.proc, k.Port, k.RPCPort = proc, port, rpcPort
+	// pingOptions waits 200 ms for its answer: no pause between tries.
+	return proc.waitReady(ctx, "kamailio", "not answering OPTIONS", 30*time.Second, 0,
+		func() error { return pingOptions(k.Addr(), 200*time.Millisecond) }, k.Log, func() { k.Stop() })
 }
 
 // pingOptions sends one OPTIONS without a user part and waits for a 200.
@@ -188,17 +164,7 @@ func pingOptions(addr string, wait time.Duration) error {
 // Stop kills Kamailio's process group (SIGTERM, SIGKILL after 10 s) and
 // removes its folder.
 func (k *Kamailio) Stop() error {
-	if k.cmd != nil && k.cmd.Process != nil {
-		syscall.Kill(-k.cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-k.exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
-			<-k.exited
-		}
-		// Workers that outlived the main process.
-		syscall.Kill(-k.cmd.Process.Pid, syscall.SIGKILL)
-	}
+	k.proc.stop(syscall.SIGTERM, true)
 	return os.RemoveAll(k.Dir)
 }
 

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -38,9 +37,8 @@ type PostgreSQL struct {
 	Dir  string // the temporary folder: data/, the socket, postgres.log
 	Port int
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the server process has exited
-	dbs    atomic.Int64
+	proc *process
+	dbs  atomic.Int64
 }
 
 // URL is the connection URL of database db on the server.
@@ -121,18 +119,11 @@ func StartPostgreSQL(ctx context.Context, opt PostgreSQLOptions) (*PostgreSQL, e
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	// A probed port can be taken by someone else before the server binds
-	// it: try a few.
-	for attempt := 0; ; attempt++ {
-		err = p.start(ctx, bin, cred, opt)
-		if err == nil {
-			return p, nil
-		}
-		if attempt == 4 || !strings.Contains(err.Error(), "in use") {
-			os.RemoveAll(dir)
-			return nil, err
-		}
+	if err := retryInUse(func() error { return p.start(ctx, bin, cred, opt) }); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	return p, nil
 }
 
 func (p *PostgreSQL) start(ctx context.Context, bin string, cred *syscall.Credential, opt PostgreSQLOptions) error {
@@ -159,38 +150,24 @@ func (p *PostgreSQL) start(ctx context.Context, bin string, cred *syscall.Creden
 		"-c", "max_connections=200",
 		"-c", "logging_collector=off")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	// The server dies with the test binary, even when it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd, cred)
+	if err != nil {
 		return fmt.Errorf("start postgres: %w", err)
 	}
-	p.cmd, p.Port, p.exited = cmd, port, make(chan struct{})
-	go func() { cmd.Wait(); close(p.exited) }()
+	p.proc, p.Port = proc, port
 
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	connect := func() error {
 		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		conn, err := pgx.Connect(cctx, p.URL("postgres"))
 		cancel()
 		if err == nil {
 			conn.Close(ctx)
-			return nil
 		}
-		select {
-		case <-p.exited:
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("postgres exited at start: %s", log)
-		case <-ctx.Done():
-			p.Stop()
-			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			p.Stop()
-			return fmt.Errorf("postgres not accepting connections after 60s: %w\n%s", err, log)
-		}
+		return err
 	}
+	log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	return proc.waitReady(ctx, "postgres", "not accepting connections", 60*time.Second, 50*time.Millisecond,
+		connect, log, func() { p.Stop() })
 }
 
 // CreateDatabase creates a new, empty database and returns its URL.
@@ -210,15 +187,7 @@ func (p *PostgreSQL) CreateDatabase(ctx context.Context) (string, error) {
 // Stop shuts the server down (fast shutdown, then SIGKILL after 10 s) and
 // removes its folder.
 func (p *PostgreSQL) Stop() error {
-	if p.cmd != nil && p.cmd.Process != nil {
-		p.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: ends sessions, no wait for clients
-		select {
-		case <-p.exited:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-	}
+	p.proc.stop(syscall.SIGINT, false) // fast shutdown: ends sessions, no wait for clients
 	return os.RemoveAll(p.Dir)
 }
 

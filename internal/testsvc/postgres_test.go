@@ -43,7 +43,7 @@ func TestPostgreSQLStartsAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-p.exited:
+	case <-p.proc.exited:
 	default:
 		t.Error("server process still running after Stop")
 	}

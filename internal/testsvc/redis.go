@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -28,8 +27,7 @@ type Redis struct {
 	Dir  string
 	Port int
 
-	cmd    *exec.Cmd
-	exited chan struct{}
+	proc *process
 }
 
 // URL is the server's redis:// URL, for redis.ParseURL and serve --cluster.
@@ -50,17 +48,11 @@ func StartRedis(ctx context.Context) (*Redis, error) {
 		return nil, err
 	}
 	r := &Redis{Dir: dir}
-	// A probed port can be taken before the server binds it: try a few.
-	for attempt := 0; ; attempt++ {
-		err = r.start(ctx, bin)
-		if err == nil {
-			return r, nil
-		}
-		if attempt == 4 || !strings.Contains(err.Error(), "in use") {
-			os.RemoveAll(dir)
-			return nil, err
-		}
+	if err := retryInUse(func() error { return r.start(ctx, bin) }); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
 	}
+	return r, nil
 }
 
 func (r *Redis) start(ctx context.Context, bin string) error {
@@ -78,52 +70,27 @@ func (r *Redis) start(ctx context.Context, bin string) error {
 		"--daemonize", "no",
 		"--logfile", logPath,
 		"--protected-mode", "yes")
-	// The server dies with the test binary, even when it is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, err := startProcess(cmd, nil)
+	if err != nil {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
-	r.cmd, r.Port, r.exited = cmd, port, make(chan struct{})
-	go func() { cmd.Wait(); close(r.exited) }()
+	r.proc, r.Port = proc, port
 
 	client := redis.NewClient(&redis.Options{Addr: r.Addr(), MaxRetries: -1})
 	defer client.Close()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	ping := func() error {
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
-		err := client.Ping(pctx).Err()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-r.exited:
-			log, _ := os.ReadFile(logPath)
-			return fmt.Errorf("redis-server exited at start: %s", log)
-		case <-ctx.Done():
-			r.Stop()
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(logPath)
-			r.Stop()
-			return fmt.Errorf("redis-server not answering after 30s: %w\n%s", err, log)
-		}
+		defer cancel()
+		return client.Ping(pctx).Err()
 	}
+	log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	return proc.waitReady(ctx, "redis-server", "not answering", 30*time.Second, 20*time.Millisecond,
+		ping, log, func() { r.Stop() })
 }
 
 // Stop ends the server (SIGTERM, SIGKILL after 10 s) and removes its folder.
 func (r *Redis) Stop() error {
-	if r.cmd != nil && r.cmd.Process != nil {
-		r.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-r.exited:
-		case <-time.After(10 * time.Second):
-			r.cmd.Process.Kill()
-			<-r.exited
-		}
-	}
+	r.proc.stop(syscall.SIGTERM, false)
 	return os.RemoveAll(r.Dir)
 }
 
@@ -185,38 +152,4 @@ func (s *SharedRedis) Stop() {
 	if s.srv != nil {
 		s.srv.Stop()
 	}
-}
-
-// unavailable skips the test when a server cannot be had because it is not
-// installed (missing), except under SWITCHBOARD_E2E=1, where it fails like
-// any other start error.
-func unavailable(t testing.TB, err, missing error) {
-	t.Helper()
-	if errors.Is(err, missing) && os.Getenv("SWITCHBOARD_E2E") != "1" {
-		t.Skip(err)
-	}
-	t.Fatal(err)
-}
-
-// probeLoopbackPort finds a port free on 127.0.0.1 for TCP, and for UDP
-// too when udp is set (a SIP server listens on both).
-func probeLoopbackPort(udp bool) (int, error) {
-	for attempt := 0; attempt < 20; attempt++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		if !udp {
-			ln.Close()
-			return port, nil
-		}
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		ln.Close()
-		if err == nil {
-			pc.Close()
-			return port, nil
-		}
-	}
-	return 0, errors.New("testsvc: no loopback port free for both TCP and UDP")
 }

@@ -36,7 +36,7 @@ func TestRedisStartsAndStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case <-r.exited:
+	case <-r.proc.exited:
 	default:
 		t.Error("redis-server still running after Stop")
 	}
