@@ -3,6 +3,7 @@ package ivr_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 	"github.com/switchboard-cc/switchboard/ivr/ivrtest"
+	"github.com/switchboard-cc/switchboard/routing"
 )
 
 // Monday 2026-11-23 10:00 in Shanghai: the office is open.
@@ -142,3 +144,50 @@ type resumingCall struct {
 func (c resumingCall) ResumeNode() (string, bool) { return c.node, true }
 
 func input(keys string) ivrtest.Step { return ivrtest.Step{Keys: keys} }
+
+// acdWorld is a call through a flow with the real ACD (package routing) in
+// the engine's place for queues, both on one virtual clock at mondayMorning
+// and recording into one Recorder.
+type acdWorld struct {
+	clk *clock.Virtual
+	rec *ivrtest.Recorder
+	acd *routing.ACD
+	eng *ivr.Engine
+}
+
+// newACDWorld builds the ACD from cfg and an engine that runs flow.
+func newACDWorld(t *testing.T, cfg routing.Config, flow *flows.Flow) acdWorld {
+	t.Helper()
+	w := acdWorld{clk: clock.NewVirtual(mondayMorning), rec: &ivrtest.Recorder{}}
+	acd, err := routing.New(cfg, routing.Options{Clock: w.clk, Events: w.rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.acd = acd
+	w.eng, err = ivr.New(ivr.Config{}, ivr.Deps{
+		Catalog: func() *flows.Catalog { return ivrtest.Catalog(flow) },
+		Clock:   w.clk, Events: w.rec, Router: acdRouter{acd},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// call is the caller 5551234 dialling 100, with these agents' phones.
+func (w acdWorld) call(agents map[string]ivrtest.Agent) *ivrtest.Call {
+	return ivrtest.NewCall(ivrtest.Config{ID: "c1", From: "5551234", To: "100", Clock: w.clk, Agents: agents})
+}
+
+// runToBye runs call to its end and fails t unless it completed at the
+// node bye.
+func (w acdWorld) runToBye(t *testing.T, call *ivrtest.Call) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	go w.clk.AutoAdvance(ctx, quietTime)
+	out := w.eng.Run(ctx, call)
+	if out.Result != ivr.Completed || out.LastNode != "bye" {
+		t.Fatalf("outcome %+v; want completed at bye\ntrace:\n  %s", out, strings.Join(call.TraceLines(), "\n  "))
+	}
+}

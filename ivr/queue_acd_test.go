@@ -2,7 +2,6 @@ package ivr_test
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,46 +19,28 @@ import (
 // ACD withdraws the offer), and the next agent gets the call then — not
 // after the 28 s ring timeout.
 func TestQueueOfferWithdrawnAtLogout(t *testing.T) {
-	clk := clock.NewVirtual(mondayMorning)
-	rec := &Recorder{}
-	acd, err := routing.New(routing.Config{
+	b := NewFlow("test", "en", "100")
+	queueFlow(flows.Announce{})(b)
+	w := newACDWorld(t, routing.Config{
 		Groups: map[string]routing.GroupConfig{"billing": {RingTimeout: routing.Duration(28 * time.Second)}},
 		Agents: []routing.AgentConfig{
 			{ID: "a1", Endpoint: "fake:a1", State: "ready"},
 			{ID: "a2", Endpoint: "fake:a2", State: "ready"},
 		},
-	}, routing.Options{Clock: clk, Events: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := NewFlow("test", "en", "100")
-	queueFlow(flows.Announce{})(b)
-	eng, err := ivr.New(ivr.Config{}, ivr.Deps{
-		Catalog: func() *flows.Catalog { return Catalog(b.Flow()) },
-		Clock:   clk, Events: rec, Router: acdRouter{acd},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := NewCall(Config{ID: "c1", From: "5551234", To: "100", Clock: clk, Agents: map[string]Agent{
+	}, b.Flow())
+	call := w.call(map[string]Agent{
 		"a1": {Behavior: NoAnswer},
 		"a2": {AnswerAfter: 2 * time.Second, Talk: 10 * time.Second},
-	}})
-	start := clk.Now()
-	clk.AfterFunc(3*time.Second, func() {
-		if err := acd.Logout(context.Background(), "a1", "supervisor:mei", "end_of_shift"); err != nil {
+	})
+	start := w.clk.Now()
+	w.clk.AfterFunc(3*time.Second, func() {
+		if err := w.acd.Logout(context.Background(), "a1", "supervisor:mei", "end_of_shift"); err != nil {
 			t.Errorf("Logout: %v", err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	go clk.AutoAdvance(ctx, quietTime)
-	out := eng.Run(ctx, call)
-	if out.Result != ivr.Completed || out.LastNode != "bye" {
-		t.Fatalf("outcome %+v; want completed at bye\ntrace:\n  %s", out, strings.Join(call.TraceLines(), "\n  "))
-	}
+	w.runToBye(t, call)
 	var connected *events.Event
-	for _, e := range rec.Events() {
+	for _, e := range w.rec.Events() {
 		switch {
 		case e.Type == events.QueueConnect:
 			connected = &e
@@ -80,40 +61,22 @@ func TestQueueOfferWithdrawnAtLogout(t *testing.T) {
 // only an English 1 agent is ready (instead of taking on_closed) and is
 // connected at 120 s.
 func TestQueueNodeOverflowWithTheACD(t *testing.T) {
-	clk := clock.NewVirtual(mondayMorning)
-	rec := &Recorder{}
-	acd, err := routing.New(routing.Config{
-		Groups: map[string]routing.GroupConfig{"support": {}},
-		Agents: []routing.AgentConfig{{ID: "e1", Endpoint: "fake:e1", Skills: map[string]int{"english": 1}, State: "ready"}},
-	}, routing.Options{Clock: clk, Events: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := NewFlow("test", "en", "100")
 	b.Node("english", "bye", &flows.QueueSpec{Group: "support", Skills: map[string]int{"english": 3},
 		Overflow: []flows.QueueStep{{After: 120 * time.Second, Skills: map[string]int{"english": 1}}},
 		OnClosed: b.Ref("closed")})
 	b.Node("closed", "", &flows.PlaySpec{Prompts: P("closed")})
 	b.Node("bye", "", &flows.PlaySpec{Prompts: P("goodbye")})
-	eng, err := ivr.New(ivr.Config{}, ivr.Deps{
-		Catalog: func() *flows.Catalog { return Catalog(b.Flow()) },
-		Clock:   clk, Events: rec, Router: acdRouter{acd},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := NewCall(Config{ID: "c1", From: "5551234", To: "100", Clock: clk, Agents: map[string]Agent{
+	w := newACDWorld(t, routing.Config{
+		Groups: map[string]routing.GroupConfig{"support": {}},
+		Agents: []routing.AgentConfig{{ID: "e1", Endpoint: "fake:e1", Skills: map[string]int{"english": 1}, State: "ready"}},
+	}, b.Flow())
+	call := w.call(map[string]Agent{
 		"e1": {AnswerAfter: time.Second, Talk: 10 * time.Second},
-	}})
-	start := clk.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	go clk.AutoAdvance(ctx, quietTime)
-	out := eng.Run(ctx, call)
-	if out.Result != ivr.Completed || out.LastNode != "bye" {
-		t.Fatalf("outcome %+v; want completed at bye\ntrace:\n  %s", out, strings.Join(call.TraceLines(), "\n  "))
-	}
-	for _, e := range rec.Events() {
+	})
+	start := w.clk.Now()
+	w.runToBye(t, call)
+	for _, e := range w.rec.Events() {
 		if e.Type == events.QueueConnect {
 			if at := e.Time.Sub(start); e.Agent != "e1" || at != 121*time.Second {
 				t.Errorf("queue.connect %s at +%v; want e1 at +121s (offered at the 120 s step, 1 s to answer)", e.Agent, at)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/flows"
-	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 	. "github.com/switchboard-cc/switchboard/ivr/ivrtest"
 	"github.com/switchboard-cc/switchboard/routing"
@@ -157,9 +156,9 @@ func (r acdRouter) RequestCallback(ctx context.Context, req routing.Request, num
 // transfer, the caller gets a new visit in the target group, and an agent
 // of that group takes them.
 func TestAgentTransferWithTheACD(t *testing.T) {
-	clk := clock.NewVirtual(mondayMorning)
-	rec := &Recorder{}
-	acd, err := routing.New(routing.Config{
+	b := NewFlow("test", "en", "100")
+	queueFlow(flows.Announce{})(b)
+	w := newACDWorld(t, routing.Config{
 		Skills: []string{"billing", "outage"},
 		Groups: map[string]routing.GroupConfig{
 			"billing": {Skills: map[string]int{"billing": 1}, WrapUp: routing.Duration(30 * time.Second)},
@@ -169,34 +168,16 @@ func TestAgentTransferWithTheACD(t *testing.T) {
 			{ID: "a1", Endpoint: "fake:a1", Skills: map[string]int{"billing": 5}, State: "ready"},
 			{ID: "a2", Endpoint: "fake:a2", Skills: map[string]int{"outage": 5}, State: "ready"},
 		},
-	}, routing.Options{Clock: clk, Events: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := NewFlow("test", "en", "100")
-	queueFlow(flows.Announce{})(b)
-	eng, err := ivr.New(ivr.Config{}, ivr.Deps{
-		Catalog: func() *flows.Catalog { return Catalog(b.Flow()) },
-		Clock:   clk, Events: rec, Router: acdRouter{acd},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	call := NewCall(Config{ID: "c1", From: "5551234", To: "100", Clock: clk, Agents: map[string]Agent{
+	}, b.Flow())
+	call := w.call(map[string]Agent{
 		"a1": {AnswerAfter: 2 * time.Second, Talk: 40 * time.Second, Transfer: ivr.Transfer{Target: "outage", Kind: ivr.TransferQueue}},
 		"a2": {AnswerAfter: 3 * time.Second, Talk: time.Minute},
-	}})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	go clk.AutoAdvance(ctx, quietTime)
-	out := eng.Run(ctx, call)
-	if out.Result != ivr.Completed || out.LastNode != "bye" {
-		t.Fatalf("outcome %+v; want completed at bye\ntrace:\n  %s", out, strings.Join(call.TraceLines(), "\n  "))
-	}
+	})
+	w.runToBye(t, call)
 
 	var got []string
 	var transferAt, wrapEnd time.Time
-	for _, e := range rec.Events() {
+	for _, e := range w.rec.Events() {
 		switch e.Type {
 		case events.QueueEnter, events.QueueConnect:
 			got = append(got, string(e.Type)+" "+e.Queue+" "+e.Agent)
@@ -221,7 +202,7 @@ func TestAgentTransferWithTheACD(t *testing.T) {
 	if transferAt.IsZero() || !wrapEnd.Equal(transferAt.Add(30*time.Second)) {
 		t.Errorf("a1's wrap-up ended at %v; want 30s after the transfer at %v", wrapEnd, transferAt)
 	}
-	if a, err := acd.Agent("a1"); err != nil || a.Activity != routing.Idle {
+	if a, err := w.acd.Agent("a1"); err != nil || a.Activity != routing.Idle {
 		t.Errorf("a1 after wrap-up: %+v, %v; want idle", a, err)
 	}
 }
