@@ -2,9 +2,7 @@ package sip
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"strings"
@@ -85,14 +83,8 @@ func newAgentPhone(t *testing.T) *agentPhone {
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { p.dialogs.ReadAck(req, tx) })
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { p.dialogs.ReadBye(req, tx) })
-	go srv.ServeUDP(pc)
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, err := p.ua.TransportLayer().GetConnection("udp", p.addr); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("agent phone not serving")
-		}
+	if err := siptest.ServeUDP(p.ua, srv, pc, 2*time.Second); err != nil {
+		t.Fatalf("agent phone: %v", err)
 	}
 	t.Cleanup(func() { p.ua.Close(); pc.Close(); p.rtp.Close() })
 	return p
@@ -112,45 +104,11 @@ func offerAddr(body []byte) (netip.AddrPort, bool) {
 	return ap, err == nil
 }
 
-func (p *agentPhone) listenRTP() {
-	buf := make([]byte, 1500)
-	pcm := make([]int16, 1500)
-	for {
-		n, err := p.rtp.Read(buf)
-		if err != nil {
-			return
-		}
-		if n <= 12 || buf[1]&0x7f != 8 {
-			continue
-		}
-		media.PCMA.Decode(pcm[:n-12], buf[12:n])
-		var sum float64
-		for _, s := range pcm[:n-12] {
-			sum += float64(s) * float64(s)
-		}
-		if math.Sqrt(sum/float64(n-12)) > 500 {
-			p.voiced.Add(1)
-		}
-	}
-}
+func (p *agentPhone) listenRTP() { countVoiced(p.rtp, media.PCMA, &p.voiced) }
 
 // talk sends a PCMA tone to the bridge for d.
 func (p *agentPhone) talk(d time.Duration) {
-	to := p.bridge.Load()
-	pkt := make([]byte, 12+media.FrameSamples)
-	pcm := make([]int16, media.FrameSamples)
-	pkt[0], pkt[1] = 0x80, 8
-	for seq := 0; seq < int(d/media.Ptime); seq++ {
-		for i := range pcm {
-			pcm[i] = int16(6000 * math.Sin(2*math.Pi*300*float64(seq*media.FrameSamples+i)/media.SampleRate))
-		}
-		media.PCMA.Encode(pkt[12:], pcm)
-		binary.BigEndian.PutUint16(pkt[2:], uint16(seq))
-		binary.BigEndian.PutUint32(pkt[4:], uint32(seq*media.FrameSamples))
-		binary.BigEndian.PutUint32(pkt[8:], 0xA9E47)
-		p.rtp.WriteToUDPAddrPort(pkt, *to)
-		time.Sleep(media.Ptime)
-	}
+	sendTone(p.rtp, *p.bridge.Load(), media.PCMA, 300, 0xA9E47, d)
 }
 
 func (p *agentPhone) register(t *testing.T, registrarAddr, password string) {

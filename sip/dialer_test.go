@@ -2,9 +2,7 @@ package sip
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
-	"math"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -21,6 +19,7 @@ import (
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip/b2bua"
 	"github.com/switchboard-cc/switchboard/sip/registrar"
+	"github.com/switchboard-cc/switchboard/sip/siptest"
 )
 
 // customerPhone is the phone a callback dials, behind the fake trunk: it
@@ -86,58 +85,18 @@ func newCustomerPhone(t *testing.T, busy int32) *customerPhone {
 	})
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadAck(req, tx) })
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) { dialogs.ReadBye(req, tx) })
-	go srv.ServeUDP(pc)
-	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, err := ua.TransportLayer().GetConnection("udp", p.addr); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("customer phone not serving")
-		}
+	if err := siptest.ServeUDP(ua, srv, pc, 2*time.Second); err != nil {
+		t.Fatalf("customer phone: %v", err)
 	}
 	t.Cleanup(func() { ua.Close(); pc.Close(); p.rtp.Close() })
 	return p
 }
 
-func (p *customerPhone) listenRTP() {
-	buf := make([]byte, 1500)
-	pcm := make([]int16, 1500)
-	for {
-		n, err := p.rtp.Read(buf)
-		if err != nil {
-			return
-		}
-		if n <= 12 || buf[1]&0x7f != 0 {
-			continue
-		}
-		media.PCMU.Decode(pcm[:n-12], buf[12:n])
-		var sum float64
-		for _, s := range pcm[:n-12] {
-			sum += float64(s) * float64(s)
-		}
-		if math.Sqrt(sum/float64(n-12)) > 500 {
-			p.voiced.Add(1)
-		}
-	}
-}
+func (p *customerPhone) listenRTP() { countVoiced(p.rtp, media.PCMU, &p.voiced) }
 
 // talk sends a PCMU tone to Switchboard for d.
 func (p *customerPhone) talk(d time.Duration) {
-	to := p.remote.Load()
-	pkt := make([]byte, 12+media.FrameSamples)
-	pcm := make([]int16, media.FrameSamples)
-	pkt[0], pkt[1] = 0x80, 0
-	for seq := 0; seq < int(d/media.Ptime); seq++ {
-		for i := range pcm {
-			pcm[i] = int16(6000 * math.Sin(2*math.Pi*500*float64(seq*media.FrameSamples+i)/media.SampleRate))
-		}
-		media.PCMU.Encode(pkt[12:], pcm)
-		binary.BigEndian.PutUint16(pkt[2:], uint16(seq))
-		binary.BigEndian.PutUint32(pkt[4:], uint32(seq*media.FrameSamples))
-		binary.BigEndian.PutUint32(pkt[8:], 0xC0FFEE)
-		p.rtp.WriteToUDPAddrPort(pkt, *to)
-		time.Sleep(media.Ptime)
-	}
+	sendTone(p.rtp, *p.remote.Load(), media.PCMU, 500, 0xC0FFEE, d)
 }
 
 // callbackWorld is a native SIP server with agent 1001's phone registered,

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/sip/registrar"
+	"github.com/switchboard-cc/switchboard/sip/siptest"
 )
 
 var epoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -26,16 +27,8 @@ var passwords = map[string]registrar.Password{"1001": "pw-1001", "1002": "pw-100
 // in its pool (requests sent before that would bind a second socket).
 func serveUDP(t testing.TB, ua *sipgo.UserAgent, srv *sipgo.Server, pc net.PacketConn) {
 	t.Helper()
-	go srv.ServeUDP(pc)
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		if _, err := ua.TransportLayer().GetConnection("udp", pc.LocalAddr().String()); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sip server not serving after 2s")
-		}
-		time.Sleep(time.Millisecond)
+	if err := siptest.ServeUDP(ua, srv, pc, 2*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboard-cc/switchboard/events"
 	"github.com/switchboard-cc/switchboard/internal/clock"
+	"github.com/switchboard-cc/switchboard/sip/siptest"
 )
 
 var epoch = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
@@ -211,15 +212,7 @@ func authorize(t *testing.T, chal string, agent, password, uri string, nc int) s
 // that would open a second socket on the same port).
 func serveUDP(t *testing.T, ua *sipgo.UserAgent, srv *sipgo.Server, pc net.PacketConn) {
 	t.Helper()
-	go srv.ServeUDP(pc)
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		if _, err := ua.TransportLayer().GetConnection("udp", pc.LocalAddr().String()); err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("sip server not serving after 2s")
-		}
-		time.Sleep(time.Millisecond)
+	if err := siptest.ServeUDP(ua, srv, pc, 2*time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
