@@ -224,14 +224,6 @@ func startServerDeps(t *testing.T, cfg Config, deps Deps, handler func(context.C
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	select {
-	case <-srv.Ready():
-	case err := <-served:
-		t.Fatalf("Serve: %v", err)
-	}
-	t.Cleanup(func() { cancel(); <-served })
+	serveUntilCleanup(t, srv)
 	return &testServer{Server: srv, target: "sip:96069@" + srv.Addr(), events: log}
 }

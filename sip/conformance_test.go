@@ -74,11 +74,7 @@ func sipFactory(t *testing.T, s ivrtest.Setup) (ivr.Call, ivrtest.Remote) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	<-srv.Ready()
-	t.Cleanup(func() { cancel(); <-served })
+	serveUntilCleanup(t, srv)
 
 	caller := newPhone(t, "127.0.0.1")
 	dialCtx, stopDial := context.WithCancel(context.Background())

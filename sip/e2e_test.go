@@ -53,11 +53,7 @@ func startE2EServer(t *testing.T, handler func(context.Context, ivr.Call)) *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx) }()
-	<-srv.Ready()
-	t.Cleanup(func() { cancel(); <-served })
+	serveUntilCleanup(t, srv)
 	return &testServer{Server: srv, target: "sip:96069@" + srv.Addr()}
 }
 

@@ -96,6 +96,14 @@ func startServer(t *testing.T, cfg Config, handler func(context.Context, ivr.Cal
 	if err != nil {
 		t.Fatal(err)
 	}
+	serveUntilCleanup(t, srv)
+	return &testServer{Server: srv, target: "sip:96069@" + srv.Addr(), events: log}
+}
+
+// serveUntilCleanup runs srv.Serve until the test ends and returns once
+// it listens; Serve failing, at start or later, fails the test.
+func serveUntilCleanup(t *testing.T, srv *Server) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ctx) }()
@@ -110,7 +118,6 @@ func startServer(t *testing.T, cfg Config, handler func(context.Context, ivr.Cal
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return &testServer{Server: srv, target: "sip:96069@" + srv.Addr(), events: log}
 }
 
 func newPhone(t *testing.T, ip string) *siptest.Phone {
