@@ -32,9 +32,10 @@ type call struct {
 	keys     *ivr.Keypad   // the caller's DTMF stream, closed when the call is gone
 	done     chan struct{} // closed when the channel left Stasis
 	gone     bool
-	seenEnd  bool // Asterisk said the channel left (StasisEnd, ChannelDestroyed)
-	leaving  bool // a transfer sent the channel out of Stasis
-	released bool // another controller owns the channel now
+	seenEnd  bool          // Asterisk said the channel left (StasisEnd, ChannelDestroyed)
+	ended    chan struct{} // closed when seenEnd is set
+	leaving  bool          // a transfer sent the channel out of Stasis
+	released bool          // another controller owns the channel now
 	node     string
 	queue    string
 	// channel variables waiting to be stored (recover.go, remember)
@@ -49,7 +50,8 @@ var _ ivr.Call = (*call)(nil)
 func (t *Transport) newCall(parent context.Context, ch ari.ChannelData, args []string, recovered bool) *call {
 	ctx, cancel := context.WithCancel(parent)
 	c := &call{t: t, id: ch.ID, to: dialedNumber(ch, args), recovered: recovered,
-		ctx: ctx, cancel: cancel, serveCtx: parent, keys: ivr.NewKeypad(), done: make(chan struct{})}
+		ctx: ctx, cancel: cancel, serveCtx: parent, keys: ivr.NewKeypad(), done: make(chan struct{}),
+		ended: make(chan struct{})}
 	if ch.Caller != nil {
 		c.from = ch.Caller.Number
 	}
@@ -74,7 +76,10 @@ func (c *call) pump() {
 			}
 		case *ari.StasisEnd, *ari.ChannelDestroyed:
 			c.mu.Lock()
-			c.seenEnd = true
+			if !c.seenEnd {
+				c.seenEnd = true
+				close(c.ended)
+			}
 			leaving := c.leaving
 			c.mu.Unlock()
 			// A channel that leaves Stasis because we transferred it is
@@ -124,8 +129,11 @@ func (c *call) run(h Handler) {
 	}
 	out := h(c.ctx, c)
 	c.mu.Lock()
-	seenEnd := c.seenEnd
+	seenEnd, leaving := c.seenEnd, c.leaving
 	c.mu.Unlock()
+	if leaving && !seenEnd {
+		seenEnd = c.awaitLeft()
+	}
 	// A channel we only assumed gone (a 404 or 409 answer) gets a hang-up
 	// anyway: if it is still there, it must not wait in silence.
 	if seenEnd || c.shuttingDown() {
@@ -151,6 +159,26 @@ func (c *call) run(h Handler) {
 		if sleepReal(ctx, c.t.cfg.Reconnect.Min) != nil {
 			return
 		}
+	}
+}
+
+// awaitLeft waits for the StasisEnd of a channel a transfer sent out of
+// Stasis, and reports whether it came. Asterisk answers continue and
+// redirect before the channel has left (it leaves on the channel's own
+// thread), so a hang-up right after the transfer's 204 would cut the
+// transferred caller off. A channel still here after RequestTimeout is
+// hung up like any other: no caller is left in silence.
+func (c *call) awaitLeft() bool {
+	ctx, cancel := c.t.detached()
+	defer cancel()
+	select {
+	case <-c.ended:
+		return true
+	case <-c.serveCtx.Done():
+		return false // shutting down: run leaves the channel to the next run
+	case <-ctx.Done():
+		c.log.Warn("ari: the transferred channel did not leave Stasis; hanging up", "timeout", c.t.cfg.RequestTimeout)
+		return false
 	}
 }
 

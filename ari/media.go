@@ -8,6 +8,7 @@ import (
 
 	"github.com/CyCoreSystems/ari/v5"
 
+	"github.com/switchboard-cc/switchboard/internal/clock"
 	"github.com/switchboard-cc/switchboard/ivr"
 )
 
@@ -114,6 +115,16 @@ func (c *call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 	return ivr.CollectKeys(ctx, c.t.clk, c.keys, col)
 }
 
+// restopEvery is how often a recording the caller ended with its
+// terminator is asked to stop again until it has: Asterisk ignores both
+// the key and the stop request while the beep still plays (it logs
+// "Unexpected control subclass '1101'"), and the recording would run on
+// to Max.
+const (
+	restopEvery = 500 * time.Millisecond
+	maxRestops  = 10
+)
+
 // recordGrace is how long past Max the transport waits for Asterisk to end
 // a recording before stopping it itself.
 const recordGrace = 2 * time.Second
@@ -159,6 +170,24 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 			return c.t.rest.LiveRecording().Stop(c.t.key(ari.LiveRecordingKey, name))
 		})
 	}
+	// The caller's terminator stops the recording, and stops it again
+	// every restopEvery until it has (see restopEvery).
+	var restop <-chan time.Time
+	var restopTimer clock.Timer
+	restops := 0
+	defer func() {
+		if restopTimer != nil {
+			restopTimer.Stop()
+		}
+	}()
+	stopAgainLater := func() {
+		restop = nil
+		if restops < maxRestops {
+			restops++
+			restopTimer = c.t.clk.NewTimer(restopEvery)
+			restop = restopTimer.C()
+		}
+	}
 	start := c.t.clk.Now()
 	if err := c.t.do(ctx, "record", h.Exec); err != nil {
 		return ivr.Recording{}, c.fail(ctx, "record", err)
@@ -169,6 +198,7 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 		terminated = true
 		c.keys.Drop(d, before)
 		stopByUs()
+		stopAgainLater()
 	}
 	var backstop <-chan time.Time
 	if r.Max > 0 {
@@ -193,6 +223,7 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 					terminated = true
 					c.keys.Drop([]rune(ev.Digit)[0], before)
 					stopByUs() // Asterisk stops on its own too; a second stop is a harmless 404
+					stopAgainLater()
 				}
 				continue
 			case *ari.StasisEnd:
@@ -225,6 +256,9 @@ func (c *call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 				rec.Stop = "max"
 			}
 			return rec, nil
+		case <-restop:
+			stopByUs() // a 404 once it has stopped
+			stopAgainLater()
 		case <-backstop:
 			stopByUs()
 			backstop = nil

@@ -75,6 +75,39 @@ func TestRecordStops(t *testing.T) {
 	}
 }
 
+// TestRecordTerminatorDuringBeep: Asterisk ignores the terminator and the
+// stop request while a recording's beep plays; the key still ends the
+// recording (the transport asks again) instead of it running on to Max.
+func TestRecordTerminatorDuringBeep(t *testing.T) {
+	type seen struct {
+		rec ivr.Recording
+		err error
+	}
+	res := newResult[seen]()
+	hs := newHarness(t, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		var s seen
+		s.rec, s.err = c.Record(ctx, ivr.Record{Path: "vm", Max: 8 * time.Second, Beep: true, Terminator: "#"})
+		res.put(s)
+		return ivr.Outcome{}
+	}, harnessOpts{fake: arifake.Options{BeepLength: 300 * time.Millisecond}})
+	ch := hs.call("96069")
+	hs.await("recording", func() bool {
+		for _, e := range hs.fake.Events() {
+			if e.Type == "RecordingStarted" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := ch.DTMF("#"); err != nil {
+		t.Fatal(err)
+	}
+	s := res.get(t)
+	if s.err != nil || s.rec.Stop != "terminator" || s.rec.Duration > 4*time.Second {
+		t.Errorf("Record = %+v, %v; want stopped by the terminator within a second or so", s.rec, s.err)
+	}
+}
+
 func TestHoldPlaysMusicUntilCancelled(t *testing.T) {
 	errs := newResult[error]()
 	release := make(chan struct{})
@@ -127,6 +160,43 @@ func TestTransfer(t *testing.T) {
 			}
 			if ch.Gone() {
 				t.Error("a transferred channel must not be hung up")
+			}
+		})
+	}
+}
+
+// TestTransferredCallerIsNotHungUp: Asterisk answers continue before the
+// channel leaves Stasis. A flow that ends as soon as its transfer is
+// accepted (the engine's transfer node does) must not hang the caller up
+// in between; a channel that never leaves is hung up after RequestTimeout.
+func TestTransferredCallerIsNotHungUp(t *testing.T) {
+	tests := []struct {
+		name      string
+		latency   time.Duration
+		continued string
+		hungUp    bool
+	}{
+		{"leaves after the 204", 200 * time.Millisecond, "switchboard-transfer,1001,1", false},
+		{"never leaves", time.Hour, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs := newHarness(t, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+				if err := c.Transfer(ctx, ivr.Transfer{Kind: "number", Target: "1001"}); err != nil {
+					return ivr.Outcome{Result: ivr.Failed, Err: err}
+				}
+				return ivr.Outcome{Result: ivr.Transferred}
+			}, harnessOpts{fake: arifake.Options{LeaveLatency: tt.latency}, cfg: func(c *Config) {
+				c.TransferContext = "switchboard-transfer"
+				c.RequestTimeout = time.Second
+			}})
+			ch := hs.call("96069")
+			hs.await("the channel left Stasis", func() bool { return !ch.InStasis() })
+			if ch.Gone() != tt.hungUp {
+				t.Errorf("caller hung up = %v; want %v\nlogs:\n%s", ch.Gone(), tt.hungUp, hs.logs)
+			}
+			if !tt.hungUp && ch.Continued() != tt.continued {
+				t.Errorf("continued at %q; want %q", ch.Continued(), tt.continued)
 			}
 		})
 	}

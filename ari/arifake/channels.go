@@ -267,10 +267,23 @@ func (s *Server) continueDialplan(v, p map[string]string) (int, any, *apiError) 
 		prio = p["label"]
 	}
 	c.continued = ctx + "," + ext + "," + prio
-	c.inStasis = false
-	c.Context, c.Exten = ctx, ext
-	s.leaveBridgeIfAnyLocked(c)
-	s.chanEventLocked(c, "StasisEnd", nil)
+	leave := func() {
+		c.inStasis = false
+		c.Context, c.Exten = ctx, ext
+		s.leaveBridgeIfAnyLocked(c)
+		s.chanEventLocked(c, "StasisEnd", nil)
+	}
+	if s.opts.LeaveLatency <= 0 {
+		leave()
+		return 204, nil, nil
+	}
+	time.AfterFunc(s.opts.LeaveLatency, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if !c.gone && c.inStasis {
+			leave()
+		}
+	})
 	return 204, nil, nil
 }
 

@@ -19,7 +19,11 @@
 //     unknown channel is 400);
 //   - a second WebSocket for the same application gets the events from then
 //     on and the first one receives ApplicationReplaced and nothing else;
-//   - events are not queued while no WebSocket is registered for the app.
+//   - events are not queued while no WebSocket is registered for the app;
+//   - optionally (Options.LeaveLatency) a continued channel leaves Stasis
+//     only after the 204, and (Options.BeepLength) a recording ignores
+//     stop requests and its terminator while its beep plays, as Asterisk
+//     does.
 //
 // Tests script the far ends: Call puts a caller into the Stasis app (its
 // StasisStart carries args and a dialplan extension), Channel.DTMF and

@@ -43,8 +43,12 @@ type liveRecording struct {
 	state                     string
 	terminateOn               string
 	started                   time.Time
+	beepUntil                 time.Time // stops and keys are ignored until then
 	timer                     *time.Timer
 }
+
+// beeping reports whether r's beep still plays.
+func (r *liveRecording) beeping() bool { return time.Now().Before(r.beepUntil) }
 
 func (r *liveRecording) json() map[string]any {
 	m := map[string]any{"name": r.name, "format": r.format, "target_uri": r.target, "state": r.state}
@@ -426,6 +430,9 @@ func (s *Server) recordChannel(v, p map[string]string) (int, any, *apiError) {
 	}
 	r := &liveRecording{name: p["name"], format: p["format"], target: "channel:" + c.ID, app: c.app,
 		state: "queued", terminateOn: terminateKeys(p["terminateOn"]), started: time.Now()}
+	if p["beep"] == "true" {
+		r.beepUntil = r.started.Add(s.scaled(s.opts.BeepLength))
+	}
 	s.live[r.name] = r
 	resp := r.json()
 	r.state = "recording"
@@ -481,7 +488,9 @@ func (s *Server) stopLive(v, _ map[string]string) (int, any, *apiError) {
 	if r == nil {
 		return 0, nil, errf(404, "Recording not found")
 	}
-	s.finishRecordingLocked(r, "done")
+	if !r.beeping() {
+		s.finishRecordingLocked(r, "done")
+	}
 	return 204, nil, nil
 }
 

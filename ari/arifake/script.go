@@ -176,7 +176,8 @@ func (h *Channel) Vars() map[string]string {
 }
 
 // DTMF presses digits on the caller's phone: one ChannelDtmfReceived per
-// digit, in order. A digit in a live recording's terminateOn stops it.
+// digit, in order. A digit in a live recording's terminateOn stops it
+// (unless its beep still plays).
 func (h *Channel) DTMF(digits string) error {
 	s := h.s
 	s.mu.Lock()
@@ -188,7 +189,7 @@ func (h *Channel) DTMF(digits string) error {
 	for _, d := range digits {
 		s.chanEventLocked(c, "ChannelDtmfReceived", map[string]any{"digit": string(d), "duration_ms": 100})
 		for _, r := range s.live {
-			if r.target == "channel:"+c.ID && strings.ContainsRune(r.terminateOn, d) {
+			if r.target == "channel:"+c.ID && strings.ContainsRune(r.terminateOn, d) && !r.beeping() {
 				s.finishRecordingLocked(r, "done")
 			}
 		}

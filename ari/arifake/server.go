@@ -28,6 +28,17 @@ type Options struct {
 	// MissingSounds are sound names (without "sound:") that do not exist:
 	// playing one starts and then finishes with state "failed".
 	MissingSounds []string
+	// LeaveLatency is how long after the 204 of continue a channel leaves
+	// Stasis (StasisEnd), as on a real Asterisk, where the channel's own
+	// thread carries out the continue after the request was answered; a
+	// hang-up in between hangs the caller up. 0: it leaves before the 204.
+	LeaveLatency time.Duration
+	// BeepLength is how long the beep of a recording started with
+	// beep=true plays after RecordingStarted (0: none). As on a real
+	// Asterisk, a stop request (answered 204) and a terminating key in
+	// that time are ignored: Asterisk logs "Unexpected control subclass
+	// '1101'" and the recording goes on.
+	BeepLength time.Duration
 }
 
 // DefaultSoundLength is the length of a media item when Options.SoundLength
