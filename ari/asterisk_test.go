@@ -84,7 +84,27 @@ func startAsterisk(t *testing.T) *realAsterisk {
 		t.Fatalf("instance.sh start: %v\n%s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command(script, "stop", a.dir).Run() })
+	// Verbose messages and the SIP trace go to log/messages.log, shown
+	// when the test fails (the instance's folder goes with the test).
+	for _, cmd := range []string{"core set verbose 3", "pjsip set logger on"} {
+		if out, err := a.cli(cmd); err != nil {
+			t.Logf("asterisk -rx %q: %v\n%s", cmd, err, out)
+		}
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			log, _ := os.ReadFile(filepath.Join(a.dir, "log", "messages.log"))
+			t.Logf("Asterisk's messages.log:\n%s", log)
+		}
+	})
 	return a
+}
+
+// cli runs one Asterisk CLI command on the instance.
+func (a *realAsterisk) cli(cmd string) (string, error) {
+	out, err := exec.Command(filepath.Join(a.home, "sbin", "asterisk"),
+		"-C", filepath.Join(a.dir, "etc", "asterisk.conf"), "-rx", cmd).CombinedOutput()
+	return string(out), err
 }
 
 func (a *realAsterisk) config() Config {
@@ -244,7 +264,10 @@ func TestRealAsterisk(t *testing.T) {
 	if rms, err := wavRMS(recPath); err != nil || rms < 0.01 {
 		t.Errorf("recording %s: rms %.4f, %v; want the caller's tone", recPath, rms, err)
 	}
-	time.Sleep(500 * time.Millisecond) // sndfile closes its files on hang-up
+	// sndfile completes its files when baresip ends: stop both phones
+	// (Stop waits for them) rather than guess how long that takes.
+	agent.Stop()
+	caller.Stop()
 	for name, who := range map[string]*peers.Baresip{"agent": agent, "caller": caller} {
 		files := who.Recordings()
 		best := 0.0
@@ -398,7 +421,7 @@ func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
 	if _, err := caller.EventWithin("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Error("the caller's phone never saw the call end")
 	}
-	time.Sleep(500 * time.Millisecond)
+	agent.Stop() // its recordings are complete once it has ended
 	best := 0.0
 	for _, f := range agent.Recordings() {
 		if rms, err := wavRMS(f); err == nil && rms > best {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,7 +79,7 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 	tests := []struct {
 		name   string
 		at     time.Time
-		keys   []string // sent one group at a time, 2.5 s apart
+		keys   []press
 		agent  bool
 		talk   time.Duration
 		nodes  []string
@@ -87,21 +88,30 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 	}{
 		{
 			name: "office hours to the billing agent", at: time.Date(2026, 11, 24, 10, 0, 0, 0, shanghai),
-			keys: []string{"2", "1", "123456#"}, agent: true, talk: 3 * time.Second,
+			keys:  []press{{node: "language", keys: "2"}, {node: "main_menu", keys: "1"}, {node: "account", keys: "123456#"}},
+			agent: true, talk: 3 * time.Second,
 			nodes:  []string{"language", "set_en", "check_hours", "main_menu", "account", "billing"},
 			router: []string{"enqueue billing", "answered o1 1001", "finish caller"},
 			types:  []events.Type{events.CallStart, events.IVRNode, events.IVRDigits, events.CallEnd},
 		},
 		{
 			name: "after hours to voicemail", at: time.Date(2026, 11, 24, 21, 0, 0, 0, shanghai),
-			keys:  []string{"2", "2", "", "#"},
+			keys:  []press{{node: "language", keys: "2"}, {node: "after_hours", keys: "2"}, {node: "voicemail", recording: true, talk: 2 * time.Second, keys: "#"}},
 			nodes: []string{"language", "set_en", "check_hours", "after_hours", "voicemail", "thanks_message", "goodbye", "end"},
 			types: []events.Type{events.CallStart, events.VoicemailSaved, events.CallEnd},
 		},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := &ivrtest.Recorder{}
+			entered := make(chan string, 64)
+			rec := &ivrtest.Recorder{OnEmit: func(e events.Event) {
+				if e.Type == events.IVRNode {
+					select {
+					case entered <- e.Node:
+					default:
+					}
+				}
+			}}
 			router := &ivrtest.Router{Groups: map[string]ivrtest.Queue{
 				"billing": {Offers: []ivrtest.ScheduledOffer{{After: 500 * time.Millisecond, Agents: []string{"1001"}, Ring: 15 * time.Second}}}},
 				Endpoint: func(id string) routing.Endpoint { return routing.Endpoint{AgentID: id, URI: "PJSIP/" + id} }}
@@ -141,10 +151,14 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 			if _, err := caller.EventWithin("CALL_ESTABLISHED", 15*time.Second); err != nil {
 				t.Fatalf("not answered\n%s", logs)
 			}
-			for _, k := range tt.keys {
-				time.Sleep(2500 * time.Millisecond)
-				if k != "" {
-					_ = caller.Command("sndcode", k)
+			for _, p := range tt.keys {
+				awaitNode(t, entered, p.node, rec, logs)
+				if p.recording {
+					awaitLog(t, "type=RecordingStarted", logs)
+				}
+				time.Sleep(p.talk) // the caller's message
+				if err := caller.Command("sndcode", p.keys); err != nil {
+					t.Fatal(err)
 				}
 			}
 			if tt.agent {
@@ -179,7 +193,8 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 				}
 			}
 			if tt.agent {
-				time.Sleep(500 * time.Millisecond)
+				agent.Stop() // recordings are complete once baresip has ended
+				caller.Stop()
 				for name, who := range map[string]*peers.Baresip{"agent": agent, "caller": caller} {
 					best := 0.0
 					for _, f := range who.Recordings() {
@@ -202,5 +217,45 @@ func TestRealAsteriskHeatingHotline(t *testing.T) {
 				t.Errorf("voicemail %s: rms %.4f, %v; want the caller's audio", file, rms, err)
 			}
 		})
+	}
+}
+
+// press is keys the caller sends once the flow has entered node (menus and
+// inputs keep type-ahead, so keys during the node's prompt count) and,
+// with recording, once Asterisk records the caller (a terminator pressed
+// before that is not one) and the caller has talked for talk.
+type press struct {
+	node      string
+	recording bool
+	talk      time.Duration
+	keys      string
+}
+
+// awaitNode waits until the flow enters node.
+func awaitNode(t *testing.T, entered <-chan string, node string, rec *ivrtest.Recorder, logs *logBuffer) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case n := <-entered:
+			if n == node {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the flow never entered %s; events %v\n%s", node, rec.Lines(), logs)
+		}
+	}
+}
+
+// awaitLog waits until the transport has logged s (its debug log names
+// every Asterisk event it handles).
+func awaitLog(t *testing.T, s string, logs *logBuffer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(logs.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in the transport's log within 30 s\n%s", s, logs)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
