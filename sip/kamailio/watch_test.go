@@ -78,7 +78,7 @@ func TestWatchGatesAgentsByKamailioRegistrations(t *testing.T) {
 		t.Fatalf("offered %v with no phone registered", o.Agents)
 	default:
 	}
-	p.register("1001", 2)
+	p.register("1001", 300)
 	w.Once(ctx)
 	select {
 	case o := <-tk.Offers():
@@ -91,7 +91,9 @@ func TestWatchGatesAgentsByKamailioRegistrations(t *testing.T) {
 	tk.Abandon()
 	poll(ready, ready) // 1002: parked by "another node", back through the shared gate
 
-	// 1001's 2 s registration is not refreshed: parked once it expires.
+	// 1001 refreshes for one second only, then stops: parked once it
+	// expires.
+	p.register("1001", 1)
 	eventually(t, "1001 not parked after its registration expired", func() bool {
 		w.Once(ctx)
 		return state("1001") == parked
