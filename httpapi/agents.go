@@ -15,6 +15,12 @@ const (
 	maxReasonLen = 200
 )
 
+// systemActors are the names the server itself writes as "by" in
+// agent.state events (the ACD after missed offers, the registrar's device
+// gate, the cluster mirroring another node). A person may not use them:
+// the log must tell the system's changes from people's.
+var systemActors = []string{"system", "registrar", "cluster"}
+
 type agentActionKind int
 
 const (
@@ -122,6 +128,11 @@ func (req agentActionRequest) validate(kind agentActionKind, id string) error {
 	if req.By != "" {
 		if err := checkName(`"by"`, req.By, maxIDLen); err != nil {
 			return err
+		}
+		for _, sys := range systemActors {
+			if strings.EqualFold(req.By, sys) {
+				return fmt.Errorf(`"by": %q is the system's own name in the event log; give your name`, req.By)
+			}
 		}
 	}
 	if req.Reason != "" {

@@ -36,3 +36,27 @@ func TestNotReadyReasonsOfferedOnceAndNoSystemCodes(t *testing.T) {
 		t.Errorf("the ACD was asked for a system code: %s", log)
 	}
 }
+
+// TestAgentActionCannotClaimToBeTheSystem: "by" names who asked, and lands
+// in the agent.state event. The names the system itself writes there (the
+// ACD's "system", the registrar's device gate, the cluster) used to be
+// accepted from the API, so a token holder could make a change look like
+// the system's in the log; now they are a 400, in any letter case.
+func TestAgentActionCannotClaimToBeTheSystem(t *testing.T) {
+	e := newEnv(t)
+	for _, body := range []string{`{"by":"system","reason":"break"}`, `{"by":"Registrar","reason":"break"}`, `{"by":"cluster","reason":"break"}`} {
+		res := e.post("/api/agents/1002/not-ready", body)
+		if res.status != 400 || !strings.Contains(res.errorText(t), "the system's own") {
+			t.Errorf("not-ready %s = %d %s; want 400 naming the system's own name", body, res.status, res.body)
+		}
+	}
+	if res := e.post("/api/agents/1001/logout", `{"by":"system","reason":"end of shift"}`); res.status != 400 {
+		t.Errorf("logout by system = %d %s; want 400", res.status, res.body)
+	}
+	if got := e.center.actions(); len(got) != 0 {
+		t.Errorf("the ACD was asked %q", got)
+	}
+	if res := e.post("/api/agents/1002/not-ready", `{"by":"sup-ana","reason":"break"}`); res.status != 200 {
+		t.Errorf("not-ready by sup-ana = %d %s; want 200", res.status, res.body)
+	}
+}
