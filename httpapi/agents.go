@@ -70,7 +70,7 @@ func (s *Server) agentAction(kind agentActionKind) http.HandlerFunc {
 			return
 		}
 		var req agentActionRequest
-		if !decodeBody(w, r, &req) {
+		if !s.decodeBody(w, r, &req) {
 			return
 		}
 		if kind == actNotReady && contains(s.cfg.SystemNotReadyReasons, req.Reason) {

@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -145,6 +148,66 @@ func TestReportRangeEndsToday(t *testing.T) {
 	} {
 		if res := e.do("GET", path, ""); res.status != 200 {
 			t.Errorf("GET %s = %d %s; want 200 (ends today)", path, res.status, res.body)
+		}
+	}
+}
+
+// TestSlowBodyIsCutOff: a client that sends the headers of a POST and then
+// trickles (or stops sending) its body used to hold the connection and a
+// handler goroutine forever (ReadHeaderTimeout covers only the headers);
+// now the body must arrive within BodyReadTimeout, or the connection ends.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	e := newEnv(t, func(c *Config, _ *Deps) { c.BodyReadTimeout = 300 * time.Millisecond })
+	conn, err := net.Dial("tcp", e.hs.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/agents/1001/login HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"+
+		"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{", testToken)
+	start := time.Now()
+	conn.SetReadDeadline(start.Add(10 * time.Second))
+	buf := make([]byte, 512)
+	n, err := conn.Read(buf)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("no answer and no close 10 s after a stalled body (the body timeout is 300 ms)")
+	}
+	if n > 0 && !strings.HasPrefix(string(buf[:n]), "HTTP/1.1 408") {
+		t.Errorf("answer to a stalled body = %q; want 408", firstLine(string(buf[:n])))
+	}
+	if got := e.center.actions(); len(got) != 0 {
+		t.Errorf("the ACD acted on a body that never arrived: %q", got)
+	}
+}
+
+// TestServeCapsHeaderSize: Serve's http.Server takes request headers up to
+// maxHeaderBytes (64 kB) instead of net/http's default 1 MB; a request with
+// a 200 kB header gets 431 and costs no more than that.
+func TestServeCapsHeaderSize(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-served }()
+
+	for _, tc := range []struct {
+		size int
+		want int
+	}{{1 << 10, 200}, {200 << 10, http.StatusRequestHeaderFieldsTooLarge}} {
+		req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/api/agents", nil)
+		req.Header.Set("X-Filler", strings.Repeat("a", tc.size))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("GET with a %d-byte header: %v", tc.size, err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("GET with a %d-byte header = %d; want %d", tc.size, res.StatusCode, tc.want)
 		}
 	}
 }

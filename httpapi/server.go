@@ -49,6 +49,14 @@ const (
 	shutdownGrace = 5 * time.Second
 	// maxBodyBytes caps request bodies; every body here is a few fields.
 	maxBodyBytes = 64 << 10
+	// maxHeaderBytes caps a request's headers (net/http's default is 1 MB):
+	// a browser's headers, with a token and cookies, are a few kB.
+	maxHeaderBytes = 64 << 10
+	// DefaultBodyReadTimeout is how long a request body may take to
+	// arrive once the handler reads it. The bodies are a few fields, sent
+	// at once; ReadHeaderTimeout covers only the headers, and a server-wide
+	// ReadTimeout would also cut the event stream.
+	DefaultBodyReadTimeout = 10 * time.Second
 )
 
 // DefaultNotReadyReasons are offered on the wallboard when the host gives
@@ -79,6 +87,7 @@ type Config struct {
 	ChartRefresh time.Duration // DefaultChartRefresh when 0
 
 	MaxStreams         int           // DefaultMaxStreams when 0
+	BodyReadTimeout    time.Duration // DefaultBodyReadTimeout when 0
 	StreamWriteTimeout time.Duration // DefaultStreamWriteTimeout when 0
 
 	// NotReadyReasons are the reason codes the wallboard offers a supervisor
@@ -165,6 +174,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.StreamWriteTimeout <= 0 {
 		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
+	if cfg.BodyReadTimeout <= 0 {
+		cfg.BodyReadTimeout = DefaultBodyReadTimeout
 	}
 	if cfg.MaxReportSpan <= 0 {
 		cfg.MaxReportSpan = DefaultMaxReportSpan
@@ -253,6 +265,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}

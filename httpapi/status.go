@@ -45,7 +45,7 @@ func (s *Server) reloadFlows(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req reloadRequest
-	if !decodeBody(w, r, &req) {
+	if !s.decodeBody(w, r, &req) {
 		return
 	}
 	flows, err := s.deps.Flows.Reload(r.Context())
