@@ -75,9 +75,12 @@ func (s *Server) onInfo(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/dtmf-relay, application/dtmf"))
 		return
 	}
-	respond(tx, req, 200, "OK")
+	// Pressed before the 200 OK: a phone sends its next INFO once this one
+	// is answered, and each INFO runs on its own goroutine, so answering
+	// first let "42#" arrive as "24#".
 	s.stats.DigitsInfo.Add(1)
 	c.addDigit(d)
+	respond(tx, req, 200, "OK")
 }
 
 // onNotify accepts the REFER progress reports a transfer target's side sends.
