@@ -71,22 +71,33 @@ func (w *Watch) Once(ctx context.Context) bool {
 		log.Info("registrar rpc reachable again")
 		w.failing = false
 	}
-	if w.known == nil {
+	first := w.known == nil
+	if first {
 		w.known = map[string]bool{}
 	}
-	for _, id := range w.Agents() {
+	agents := w.Agents()
+	if first { // one line at start, not one per agent
+		n := 0
+		for _, id := range agents {
+			if reg[id] {
+				n++
+			}
+		}
+		log.Info("registrar read: agents with a phone registered", "registered", n, "agents", len(agents))
+	}
+	for _, id := range agents {
 		available, reason := reg[id], "not_registered"
 		if available {
 			reason = "registered"
 		}
-		if was, ok := w.known[id]; !ok || was != available {
-			w.known[id] = available
+		if was, ok := w.known[id]; !first && (!ok || was != available) {
 			if available {
 				log.Info("agent device available", "agent", id, "reason", reason)
 			} else {
 				log.Info("agent device unavailable", "agent", id, "reason", reason)
 			}
 		}
+		w.known[id] = available
 		w.OnAvailability(id, available, reason)
 	}
 	return true
