@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // QueueLogWriter turns events into Asterisk queue_log lines,
@@ -41,7 +43,8 @@ import (
 //	selfservice.done, voicemail.saved, callback.requested  INFO(IVRAPPEND|node:<type>)
 //
 // Rows with no call use callid NONE; rows with no queue or agent use NONE,
-// as Asterisk does. '|' and newlines inside values become '_'.
+// as Asterisk does. '|', newlines, other control characters and invalid UTF-8
+// inside values become '_'.
 //
 // Callbacks (virtual hold) keep the call ID of the call that asked for
 // them. The caller hanging up while the callback waits writes no ABANDON;
@@ -317,11 +320,29 @@ func (q *QueueLogWriter) line(e Event, queue, agent, verb string, data ...string
 	_, q.err = b.WriteString("\n")
 }
 
+// clean makes a value safe for one queue_log field: '|' (the separator),
+// newlines, every other control character (NUL, escape sequences a
+// terminal would run, DEL, C1) and invalid UTF-8 become '_'. Callers'
+// numbers and IDs come from the network.
 func clean(s string) string {
-	if !strings.ContainsAny(s, "|\r\n") {
+	if !needsClean(s) {
 		return s
 	}
-	return strings.NewReplacer("|", "_", "\r", "_", "\n", "_").Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r == '|' || r == utf8.RuneError || unicode.IsControl(r) {
+			return '_'
+		}
+		return r
+	}, s)
+}
+
+func needsClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '|' || c >= 0x7f {
+			return true // >= 0x7f: DEL, or non-ASCII to look at rune by rune
+		}
+	}
+	return false
 }
 
 func orDefault(s, def string) string {

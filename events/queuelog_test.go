@@ -219,3 +219,20 @@ func checkQueueLog(t *testing.T, evs []events.Event, want []string) {
 		}
 	}
 }
+
+// TestQueueLogHostileCaller: a caller's number (from an ARI channel's
+// caller ID, or any store) with NUL, escape sequences, DEL or C1 controls
+// used to reach the queue_log as is ('|' and newlines were already
+// replaced): a terminal showing the file ran the escapes, and C tools
+// reading it stopped at the NUL. Every control character becomes '_', and
+// the row keeps its fields.
+func TestQueueLogHostileCaller(t *testing.T) {
+	t0 := time.Date(2026, 11, 2, 8, 30, 0, 0, time.UTC)
+	from := "+86\x00\x1b[2J\x1b]0;owned\x07|x\r\ny\x7f\u009bz"
+	evs := []events.Event{
+		{Time: t0, CallID: "c\x1b1", Type: events.CallStart, Data: map[string]string{"from": from, "to": "96069", "flow": "f"}},
+	}
+	checkQueueLog(t, evs, []string{
+		"|c_1|NONE|NONE|INFO|CALLSTART|+86__[2J_]0;owned__x__y__z|96069|f",
+	})
+}
