@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"slices"
 	"time"
 )
 
@@ -105,6 +106,19 @@ func (ag *agent) meets(req requirement) bool {
 		}
 	}
 	return true
+}
+
+// groups are the names of the groups the agent serves (those whose own
+// requirement it meets), sorted.
+func (ag *agent) groups() []string {
+	var out []string
+	for _, m := range ag.memberships {
+		for _, g := range m.pool.baseOf {
+			out = append(out, g.name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (ag *agent) endpoint() Endpoint {

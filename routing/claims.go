@@ -17,26 +17,41 @@ import (
 // Claims arbitrates agents shared with other ACDs.
 type Claims interface {
 	// Claim asks to hold the agent for the call; false means another
-	// call holds it, or the arbiter cannot be asked. It is called with the
-	// ACD's lock held, once per agent per offer, so it should answer fast.
-	Claim(agentID, callID string) bool
+	// call holds it, a better-placed call elsewhere gets the agent first,
+	// or the arbiter cannot be asked. It is called with the ACD's lock
+	// held, once per agent per offer, so it should answer fast.
+	Claim(c ClaimRequest) bool
 	// Release gives the agent's claim for the call back. It is called with
 	// the ACD's lock held and must not block (queue the work).
 	Release(agentID, callID string)
+}
+
+// ClaimRequest is one claim: the agent, the call, and what the arbiter
+// needs to keep calls in order across ACDs — the call's place in line and
+// the groups whose calls the agent can take.
+type ClaimRequest struct {
+	AgentID string
+	CallID  string
+	// Priority and Place order the call against calls waiting on other
+	// ACDs: higher priority first, then the earlier place (a callback
+	// keeps its caller's).
+	Priority int
+	Place    time.Time
+	// Groups are the groups the agent serves, sorted; a call waiting in
+	// one of them elsewhere is one the agent could take instead.
+	Groups []string
 }
 
 // ClaimRetry is how long an agent that another ACD holds is skipped when
 // no AgentFreed comes first.
 const ClaimRetry = time.Second
 
-// claim asks the arbiter for ag on behalf of call; a refused agent rests
-// (out of every line's reach) for ClaimRetry.
-func (a *ACD) claim(ag *agent, callID string) bool {
-	if a.claims == nil {
-		return true
-	}
-	if a.claims.Claim(ag.id, callID) {
-		ag.claimedFor = callID
+// claim asks the arbiter for ag on behalf of t; a refused agent rests
+// (out of every line's reach) for ClaimRetry. Only called with Claims set.
+func (a *ACD) claim(ag *agent, t *Ticket) bool {
+	req := ClaimRequest{AgentID: ag.id, CallID: t.req.CallID, Priority: t.req.Priority, Place: t.enqueuedAt, Groups: ag.groups()}
+	if a.claims.Claim(req) {
+		ag.claimedFor = t.req.CallID
 		return true
 	}
 	ag.heldElsewhere = true
@@ -56,8 +71,10 @@ func (a *ACD) unclaim(ag *agent) {
 	ag.claimedFor = ""
 }
 
-// AgentFreed says another ACD let the agent go: if it was skipped for
-// that, it may be offered a call at once. Unknown agents are ignored.
+// AgentFreed says another ACD let the agent go, or that the arbiter
+// deferred the agent to a call of this ACD: if it was skipped for a
+// refused claim, it may be offered a call at once. Unknown agents are
+// ignored.
 func (a *ACD) AgentFreed(ctx context.Context, id string) {
 	a.lock()
 	defer a.unlock()

@@ -2,6 +2,7 @@ package routing
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,14 +16,17 @@ type arbiter struct {
 	mu     sync.Mutex
 	holder map[string]string
 	claims int
+	last   ClaimRequest
 	freed  []string // agents released, for the test to pass on
 	refuse bool     // the arbiter cannot be asked
 }
 
-func (ar *arbiter) Claim(agentID, callID string) bool {
+func (ar *arbiter) Claim(c ClaimRequest) bool {
 	ar.mu.Lock()
 	defer ar.mu.Unlock()
+	agentID, callID := c.AgentID, c.CallID
 	ar.claims++
+	ar.last = c
 	if ar.refuse {
 		return false
 	}
@@ -170,5 +174,39 @@ func TestClaimsRefusedRetriesLater(t *testing.T) {
 	case <-tk.Offers():
 	default:
 		t.Fatal("no offer after ClaimRetry")
+	}
+}
+
+// A claim carries what the arbiter needs to keep calls in order across
+// ACDs: the call's priority and place in line (a callback keeps its
+// caller's) and the groups the agent serves.
+func TestClaimCarriesPlaceAndGroups(t *testing.T) {
+	clk := clock.NewVirtual(t0)
+	ar := &arbiter{holder: map[string]string{}}
+	acd, err := New(Config{
+		Groups: map[string]GroupConfig{
+			"billing": {Skills: map[string]int{"billing": 1}},
+			"repair":  {Skills: map[string]int{"repair": 1}},
+			"sales":   {Skills: map[string]int{"sales": 1}},
+		},
+		Agents: []AgentConfig{
+			ag("a1", map[string]int{"billing": 1, "repair": 2}, "ready"),
+			ag("a2", map[string]int{"sales": 1}, "ready"),
+		},
+	}, Options{Clock: clk, Claims: ar})
+	if err != nil {
+		t.Fatal(err)
+	}
+	place := t0.Add(-2 * time.Minute)
+	req := Request{CallID: "cb1", Group: "repair", Priority: 3, EnqueuedAt: place, Callback: true}
+	if err := acd.RequestCallback(context.Background(), req, "+8610"); err != nil {
+		t.Fatal(err)
+	}
+	got := ar.last
+	if got.AgentID != "a1" || got.CallID != "cb1" || got.Priority != 3 || !got.Place.Equal(place) {
+		t.Fatalf("claim %+v; want a1 for cb1 at priority 3, place %v", got, place)
+	}
+	if want := []string{"billing", "repair"}; !slices.Equal(got.Groups, want) {
+		t.Fatalf("claim's groups %v; want %v", got.Groups, want)
 	}
 }

@@ -149,7 +149,7 @@ func (a *ACD) offer(ctx context.Context, e *entry, only *agent) {
 	if a.claims != nil {
 		kept := make([]*agent, 0, len(off.agents))
 		for _, ag := range off.agents {
-			if a.claim(ag, t.req.CallID) {
+			if a.claim(ag, t) {
 				kept = append(kept, ag)
 			}
 		}

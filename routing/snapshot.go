@@ -2,7 +2,6 @@ package routing
 
 import (
 	"fmt"
-	"slices"
 	"time"
 )
 
@@ -223,11 +222,6 @@ func (a *ACD) agentSnapshot(ag *agent) AgentSnapshot {
 	case ag.call != nil:
 		s.CallID = ag.call.req.CallID
 	}
-	for _, m := range ag.memberships {
-		for _, g := range m.pool.baseOf {
-			s.Groups = append(s.Groups, g.name)
-		}
-	}
-	slices.Sort(s.Groups)
+	s.Groups = ag.groups()
 	return s
 }

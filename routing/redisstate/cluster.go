@@ -57,21 +57,34 @@ func NewCluster(store *Store, log *slog.Logger) *Cluster {
 // claimTimeout bounds a claim's round trip: the ACD's lock is held.
 const claimTimeout = 500 * time.Millisecond
 
-// Claim reserves the agent in Redis for this node's call.
-func (c *Cluster) Claim(agentID, callID string) bool {
+// yieldMargin is added to the yield window before a deferred claim is
+// tried again, so the retry finds the window spent on Redis's clock.
+const yieldMargin = 10 * time.Millisecond
+
+// Claim reserves the agent in Redis for this node's call, in order
+// across nodes (ReserveInOrder): one round trip.
+func (c *Cluster) Claim(r routing.ClaimRequest) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), claimTimeout)
 	defer cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out, err := c.store.Reserve(ctx, agentID, callID)
+	out, err := c.store.ReserveInOrder(ctx, r.AgentID, r.CallID, Score(r.Priority, r.Place), r.Groups)
 	if err != nil {
-		c.log.Warn("cluster: claim failed", "agent", agentID, "call_id", callID, "err", err)
+		c.log.Warn("cluster: claim failed", "agent", r.AgentID, "call_id", r.CallID, "err", err)
 		return false
+	}
+	if out == Deferred {
+		// The agent rests here; look at it again as soon as the deferral
+		// may be over (rather than after routing.ClaimRetry), and earlier
+		// if a "retry" notice says the better-placed call was served.
+		c.log.Debug("cluster: claim deferred to a better-placed call on another node", "agent", r.AgentID, "call_id", r.CallID)
+		acd, agent := c.acd, r.AgentID
+		time.AfterFunc(c.store.yieldWindow+yieldMargin, func() { acd.AgentFreed(context.Background(), agent) })
 	}
 	if out != Reserved {
 		return false
 	}
-	c.held[agentID] = callID
+	c.held[r.AgentID] = r.CallID
 	return true
 }
 
@@ -222,6 +235,12 @@ func (c *Cluster) listen(ctx context.Context, notices <-chan Notice) {
 		switch n.Kind {
 		case "free":
 			c.acd.AgentFreed(ctx, n.Agent)
+		case "yield", "retry":
+			// A claim elsewhere was deferred to this node's call, or this
+			// node's deferred claim may be made again.
+			if n.Node == c.store.Node() {
+				c.acd.AgentFreed(ctx, n.Agent)
+			}
 		case "presence":
 			c.applyPresence(ctx, n.Agent, n.Presence)
 		}

@@ -27,7 +27,10 @@
 //
 // Waiting calls are kept per group in a sorted set scored by priority,
 // then enqueue time, so any node can tell a caller's place across the
-// cluster. The keys live on one Redis server (or a Sentinel-managed
+// cluster, and the claim keeps that order across nodes (ReserveInOrder):
+// a free agent is deferred, for at most the yield window, to a
+// better-placed call waiting on another live node, which is told to offer
+// it the agent (order.go). The keys live on one Redis server (or a Sentinel-managed
 // primary): the scripts touch keys of several agents and nodes, which
 // Redis Cluster's slot rule does not allow.
 package redisstate

@@ -43,6 +43,10 @@ for _, agent in ipairs(redis.call('SMEMBERS', KEYS[2])) do
     local cur = redis.call('GET', k)
     if cur and string.sub(cur, 1, #ARGV[1] + #ARGV[4]) == ARGV[1] .. ARGV[4] then
       redis.call('DEL', k)
+      local ck = ARGV[3] .. 'call:' .. string.sub(cur, #ARGV[1] + #ARGV[4] + 1)
+      if tonumber(redis.call('HGET', ck, 'ringing') or '0') > 0 then
+        redis.call('HINCRBY', ck, 'ringing', -1)
+      end
       redis.call('PUBLISH', ARGV[3] .. 'notices', 'free ' .. agent)
     end
     redis.call('SREM', KEYS[2], agent)
@@ -109,6 +113,7 @@ for _, node in ipairs(dead) do
     local c = redis.call('HMGET', ck, 'group', 'callback', 'score')
     if c[2] == '1' then
       redis.call('HSET', ck, 'node', '')
+      redis.call('HDEL', ck, 'ringing')
       redis.call('ZADD', KEYS[2], c[3], id)
       table.insert(orphaned, id)
     elseif c[1] then

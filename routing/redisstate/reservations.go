@@ -35,14 +35,23 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return 'ok'
 `)
 
-// releaseScript: KEYS resv, owned; ARGV agent, value, channel.
+// releaseScript: KEYS resv, owned, call; ARGV agent, value, channel.
 var releaseScript = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[2] then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
+` + unring3 + `
 redis.call('PUBLISH', ARGV[3], 'free ' .. ARGV[1])
 return 1
 `)
+
+// unring3 counts one ringing agent less for the call whose hash is
+// KEYS[3], if it still waits (ReserveInOrder counted it).
+const unring3 = `
+if tonumber(redis.call('HGET', KEYS[3], 'ringing') or '0') > 0 then
+  redis.call('HINCRBY', KEYS[3], 'ringing', -1)
+end
+`
 
 // Reserve holds agent for this node's call, atomically: only if the
 // agent's shared presence is ready, nobody holds the agent and this node is
@@ -61,7 +70,7 @@ func (s *Store) Reserve(ctx context.Context, agent, call string) (Outcome, error
 // node the agent is free. It reports whether the reservation was still
 // this node's (false: it lapsed or was reaped).
 func (s *Store) Release(ctx context.Context, agent, call string) (bool, error) {
-	n, err := s.run(ctx, releaseScript, []string{s.reservationKey(agent), s.ownedKey(s.node)},
+	n, err := s.run(ctx, releaseScript, []string{s.reservationKey(agent), s.ownedKey(s.node), s.callKey(call)},
 		agent, s.node+sep+call, s.channel()).Int()
 	if err != nil {
 		return false, fmt.Errorf("redisstate: release %s: %w", agent, err)
@@ -114,9 +123,16 @@ func (s *Store) Presences(ctx context.Context) (map[string]string, error) {
 
 // Notice is a change another node (or this one) made.
 type Notice struct {
-	Kind     string // "free" (an agent's reservation ended) or "presence"
+	// Kind is "free" (an agent's reservation ended), "presence",
+	// "yield" (a claim of the agent was deferred to Node's Call, which is
+	// better placed: Node should offer it the agent) or "retry" (the call
+	// Node's claim of the agent was deferred to is served: Node may claim
+	// the agent again).
+	Kind     string
 	Agent    string
 	Presence string // for "presence"
+	Node     string // for "yield" and "retry"
+	Call     string // for "yield"
 }
 
 // Subscribe delivers notices until ctx ends; the channel closes then. It
@@ -145,7 +161,12 @@ func (s *Store) Subscribe(ctx context.Context) (<-chan Notice, error) {
 					continue
 				}
 				n := Notice{Kind: f[0], Agent: f[1]}
-				if len(f) > 2 {
+				switch {
+				case n.Kind == "yield" && len(f) > 3:
+					n.Node, n.Call = f[2], f[3]
+				case n.Kind == "retry" && len(f) > 2:
+					n.Node = f[2]
+				case len(f) > 2:
 					n.Presence = f[2]
 				}
 				select {

@@ -38,6 +38,10 @@ type Options struct {
 	// declares the node dead. Default DefaultDeadAfter; heartbeats should
 	// come at least three times as often.
 	DeadAfter time.Duration
+	// YieldWindow bounds how long a free agent is deferred to a
+	// better-placed call on another node (ReserveInOrder). Default
+	// DefaultYieldWindow.
+	YieldWindow time.Duration
 }
 
 // Store is one node's handle on the shared state. It is safe for
@@ -48,7 +52,9 @@ type Store struct {
 	prefix    string
 	lease     time.Duration
 	deadAfter time.Duration
-	trips     atomic.Int64
+	// yieldWindow: see Options.YieldWindow.
+	yieldWindow time.Duration
+	trips       atomic.Int64
 }
 
 // New wraps a go-redis client.
@@ -68,10 +74,14 @@ func New(rdb *redis.Client, opt Options) (*Store, error) {
 	if opt.DeadAfter == 0 {
 		opt.DeadAfter = DefaultDeadAfter
 	}
+	if opt.YieldWindow == 0 {
+		opt.YieldWindow = DefaultYieldWindow
+	}
 	if opt.Lease <= opt.DeadAfter {
 		return nil, fmt.Errorf("redisstate: lease %v must exceed dead_after %v", opt.Lease, opt.DeadAfter)
 	}
-	return &Store{rdb: rdb, node: opt.Node, prefix: opt.Prefix, lease: opt.Lease, deadAfter: opt.DeadAfter}, nil
+	return &Store{rdb: rdb, node: opt.Node, prefix: opt.Prefix, lease: opt.Lease, deadAfter: opt.DeadAfter,
+		yieldWindow: opt.YieldWindow}, nil
 }
 
 // Dial parses a redis:// URL and connects.

@@ -55,12 +55,13 @@ func (s *Store) Enqueue(ctx context.Context, w Waiting) error {
 	return nil
 }
 
-// leaveScript: KEYS call, node-calls; ARGV call ID, prefix.
-var leaveScript = redis.NewScript(`
+// leaveScript: KEYS call, node-calls; ARGV call ID, prefix, channel.
+var leaveScript = redis.NewScript(unyieldLua + `
+unyield(ARGV[2], ARGV[1], '', ARGV[3])
 local g = redis.call('HGET', KEYS[1], 'group')
+redis.call('DEL', KEYS[1]) -- a claim may have made it (ringing) before the call was mirrored
 if not g then return 0 end
 redis.call('ZREM', ARGV[2] .. 'wait:' .. g, ARGV[1])
-redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return 1
 `)
@@ -68,7 +69,7 @@ return 1
 // LeaveLine records that a call left its line (answered, abandoned, timed
 // out, closed). It reports whether the call was there.
 func (s *Store) LeaveLine(ctx context.Context, callID string) (bool, error) {
-	n, err := s.run(ctx, leaveScript, []string{s.callKey(callID), s.nodeCallsKey(s.node)}, callID, s.prefix).Int()
+	n, err := s.run(ctx, leaveScript, []string{s.callKey(callID), s.nodeCallsKey(s.node)}, callID, s.prefix, s.channel()).Int()
 	if err != nil {
 		return false, fmt.Errorf("redisstate: leave %s: %w", callID, err)
 	}
