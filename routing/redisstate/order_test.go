@@ -194,7 +194,8 @@ func TestDeferralBounded(t *testing.T) {
 	if got != Reserved {
 		t.Fatalf("b's claim after the window: %s", got)
 	}
-	if took := time.Since(start); took < window {
+	// Redis's clock counts whole milliseconds: allow one.
+	if took := time.Since(start); took < window-time.Millisecond {
 		t.Fatalf("granted after %v, inside the %v window", took, window)
 	}
 	// Freed again, x is deferred to a's waiting call again.
