@@ -86,8 +86,14 @@ type Config struct {
 	Heartbeat    time.Duration // DefaultHeartbeat when 0
 	ChartRefresh time.Duration // DefaultChartRefresh when 0
 
-	MaxStreams         int           // DefaultMaxStreams when 0
-	BodyReadTimeout    time.Duration // DefaultBodyReadTimeout when 0
+	MaxStreams      int           // DefaultMaxStreams when 0
+	BodyReadTimeout time.Duration // DefaultBodyReadTimeout when 0
+
+	// MaxConnsPerSource and MaxConns cap Serve's open connections from
+	// one non-loopback address and in all (connlimit.go);
+	// DefaultMaxConnsPerSource and DefaultMaxConns when 0.
+	MaxConnsPerSource  int
+	MaxConns           int
 	StreamWriteTimeout time.Duration // DefaultStreamWriteTimeout when 0
 
 	// NotReadyReasons are the reason codes the wallboard offers a supervisor
@@ -174,6 +180,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if cfg.StreamWriteTimeout <= 0 {
 		cfg.StreamWriteTimeout = DefaultStreamWriteTimeout
+	}
+	if cfg.MaxConnsPerSource <= 0 {
+		cfg.MaxConnsPerSource = DefaultMaxConnsPerSource
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.BodyReadTimeout <= 0 {
 		cfg.BodyReadTimeout = DefaultBodyReadTimeout
@@ -279,7 +291,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			s.log.Warn("httpapi: shutdown", "err", err)
 		}
 	}()
-	err := srv.Serve(ln)
+	err := srv.Serve(newLimitedListener(ln, s.cfg.MaxConnsPerSource, s.cfg.MaxConns, s.log))
 	if errors.Is(err, http.ErrServerClosed) {
 		<-stopped
 		return nil
