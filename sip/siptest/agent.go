@@ -30,13 +30,33 @@ const (
 
 // incoming holds the phone's answering state.
 type incoming struct {
-	mu      sync.Mutex
-	mode    IncomingMode
-	after   time.Duration
-	dialogs *sipgo.DialogServerCache
-	current *sipgo.DialogServerSession
-	media   *media.Session
-	rung    int
+	mu       sync.Mutex
+	mode     IncomingMode
+	after    time.Duration
+	dialogs  *sipgo.DialogServerCache
+	current  *sipgo.DialogServerSession
+	media    *media.Session
+	rung     int
+	onAnswer func(Answered)
+}
+
+// Answered is an incoming call the phone answered.
+type Answered struct {
+	From   string // the user part of the INVITE's From (the caller's number)
+	CallID string // the incoming leg's Call-ID
+	// Hangup sends BYE (the agent hangs up).
+	Hangup func(ctx context.Context) error
+	// Done is closed when the call has ended (BYE from either side).
+	Done <-chan struct{}
+}
+
+// OnAnswer has fn called, in a goroutine of its own, for every incoming
+// call the phone answers: a test drives each conversation (talk time,
+// who hangs up) from there.
+func (p *Phone) OnAnswer(fn func(Answered)) {
+	p.in.mu.Lock()
+	p.in.onAnswer = fn
+	p.in.mu.Unlock()
 }
 
 // SetIncoming sets how the phone treats INVITEs: mode, and for
@@ -118,6 +138,13 @@ func (p *Phone) onIncoming(req *sip.Request, tx sip.ServerTransaction) {
 	}()
 	if err := d.RespondSDP(offerSDP(s.LocalAddr(), DialOptions{Codecs: []string{"PCMU"}}, 1)); err != nil {
 		return
+	}
+	p.in.mu.Lock()
+	onAnswer := p.in.onAnswer
+	p.in.mu.Unlock()
+	if onAnswer != nil {
+		go onAnswer(Answered{From: req.From().Address.User, CallID: req.CallID().Value(),
+			Hangup: d.Bye, Done: d.Context().Done()})
 	}
 	<-d.Context().Done() // BYE from either side
 }
