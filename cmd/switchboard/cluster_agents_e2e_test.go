@@ -237,9 +237,32 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 	victim := int(between(0, 3))
 	var killed time.Time
 	held := map[string]string{} // agent -> call the victim held at the kill
+	cut := ""                   // a call the victim had connected to an agent at the kill
+	// victimTalking finds the agents the victim holds, and one of their
+	// calls the agent's phone is talking on.
+	victimTalking := func() (map[string]string, string) {
+		h := map[string]string{}
+		for _, a := range agents {
+			if node, call, err := probe.Holder(ctx, a); err == nil && node == nodeName(victim) {
+				h[a] = call
+			}
+		}
+		convMu.Lock()
+		defer convMu.Unlock()
+		for _, c := range convs {
+			for _, rec := range records {
+				if rec != nil && rec.from == c.from && c.ended.IsZero() && rec.callID != "" && h[c.agent] == rec.callID {
+					return h, rec.callID
+				}
+			}
+		}
+		return h, ""
+	}
 	for n := range clusterCallers {
 		rec := &callerRecord{from: fmt.Sprintf("139%08d", n)}
+		convMu.Lock()
 		records[n] = rec
+		convMu.Unlock()
 		patience := between(1500*time.Millisecond, 9*time.Second)
 		wg.Go(func() {
 			c, err := callers.Dial(ctx, "sip:7000@"+k.Addr(), siptest.DialOptions{From: rec.from})
@@ -247,7 +270,9 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 				rec.err = err
 				return
 			}
+			convMu.Lock()
 			rec.callID, rec.answered = c.ID(), time.Now()
+			convMu.Unlock()
 			select {
 			case <-c.Done(): // the flow hung up after the agent did
 			case <-time.After(patience):
@@ -258,22 +283,20 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 			c.Close()
 		})
 		if n == clusterCallers/2 {
-			// Kill the victim while it holds an agent (ringing, talking or
-			// in wrap-up), so its reservations must be reaped.
+			// Kill the victim while an agent's phone talks to one of its
+			// callers (so that call dies with it), else at least while it
+			// holds an agent, so its reservations must be reaped.
 			deadline := time.Now().Add(20 * time.Second)
-			for len(held) == 0 && time.Now().Before(deadline) {
-				for _, a := range agents {
-					if node, call, err := probe.Holder(ctx, a); err == nil && node == nodeName(victim) {
-						held[a] = call
-					}
+			for {
+				held, cut = victimTalking()
+				if cut != "" || time.Now().After(deadline) && len(held) > 0 || time.Now().After(deadline.Add(20*time.Second)) {
+					break
 				}
-				if len(held) == 0 {
-					time.Sleep(5 * time.Millisecond) // polling Redis
-				}
+				time.Sleep(5 * time.Millisecond) // polling Redis
 			}
 			procs[victim].Process.Signal(syscall.SIGKILL)
 			killed = time.Now()
-			t.Logf("killed node %d (%s) holding %v", victim, nodeName(victim), held)
+			t.Logf("killed node %d (%s) holding %v, talking on %q", victim, nodeName(victim), held, cut)
 		}
 		time.Sleep(between(50*time.Millisecond, 500*time.Millisecond)) // the next caller's arrival
 	}
@@ -282,16 +305,23 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 		t.Fatalf("node %d never held an agent within 20s", victim)
 	}
 
-	// The killed node leaves Redis (reaped); every answered call ends in
-	// the log (events arrive within the writers' flush period).
+	// The killed node leaves Redis (reaped), and every agent is free again
+	// (wrap-ups done); then every call ends in the log and the log stops
+	// growing (events arrive within the writers' flush period).
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ns, err := probe.Nodes(ctx)
-		if err == nil && len(ns) == 2 {
+		free := 0
+		for _, a := range agents {
+			if node, _, err := probe.Holder(ctx, a); err == nil && node == "" {
+				free++
+			}
+		}
+		if err == nil && len(ns) == 2 && free == len(agents) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the killed node is still in Redis: %v, %v", ns, err)
+			t.Fatalf("after 30s: nodes in Redis %v (%v), %d of %d agents free", ns, err, free, len(agents))
 		}
 		time.Sleep(50 * time.Millisecond) // polling Redis
 	}
@@ -302,20 +332,34 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 	defer store.Close()
 	var log []events.Event
 	deadline = time.Now().Add(30 * time.Second)
-	for {
+	for last := -1; ; {
 		log = log[:0]
 		if err := store.Scan(ctx, time.Time{}, time.Time{}, func(e events.Event) error { log = append(log, e); return nil }); err != nil {
 			t.Fatal(err)
 		}
-		if open := openCalls(log); len(open) == 0 || time.Now().After(deadline) {
+		if len(openCalls(log)) == 0 && len(log) == last || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(100 * time.Millisecond) // the writers' flush period
+		last = len(log)
+		time.Sleep(300 * time.Millisecond) // three of the writers' flush periods
 	}
 	convMu.Lock()
 	talked := append([]*conversation(nil), convs...)
 	convMu.Unlock()
 	checkClusterLog(t, log, records, talked, killed, held)
+	if cut != "" {
+		// The call the killed node had connected died with it: the node
+		// that reaped it ended it.
+		var reasons []string
+		for _, e := range log {
+			if e.CallID == cut && e.Type == events.CallEnd {
+				reasons = append(reasons, e.Data["by"]+"/"+e.Data["reason"])
+			}
+		}
+		if len(reasons) != 1 || reasons[0] != "system/node_lost" {
+			t.Errorf("call %s, talking on the killed node: call.end %v; want one, by system, reason node_lost", cut, reasons)
+		}
+	}
 }
 
 // openCalls are the calls with a call.start and no call.end.
@@ -350,24 +394,41 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 			byCall[e.CallID] = append(byCall[e.CallID], e)
 		}
 	}
-	// Every call has exactly one call.end.
-	var ends, lostEnds, lostWaiting int
+	// Every call.start is followed by exactly one call.end. A call.end
+	// with no call.start before it is allowed only from the reaper
+	// (node_lost): the killed node took the call but died before its
+	// call.start was written (Kamailio then retries the caller's INVITE on
+	// another node, under the same Call-ID).
+	var ends, lostEnds, lostWaiting, unseen int
 	for id, evs := range byCall {
-		n := 0
+		open := false
 		for _, e := range evs {
-			if e.Type == events.CallEnd {
-				n++
-				if e.Data["reason"] == "node_lost" {
+			switch {
+			case e.Type == events.CallStart:
+				if open {
+					t.Errorf("call %s started twice without a call.end: %v", id, types(evs))
+				}
+				open = true
+			case e.Type == events.CallEnd:
+				ends++
+				lost := e.Data["reason"] == "node_lost"
+				if lost {
 					lostEnds++
 				}
-			}
-			if e.Type == events.QueueAbandon && e.Data["reason"] == "node_lost" {
+				switch {
+				case open:
+					open = false
+				case lost:
+					unseen++
+				default:
+					t.Errorf("call %s: call.end with no call.start before it: %v", id, types(evs))
+				}
+			case e.Type == events.QueueAbandon && e.Data["reason"] == "node_lost":
 				lostWaiting++
 			}
 		}
-		ends += n
-		if evs[0].Type == events.CallStart && n != 1 {
-			t.Errorf("call %s has %d call.end; want 1: %v", id, n, types(evs))
+		if open {
+			t.Errorf("call %s has no call.end: %v", id, types(evs))
 		}
 	}
 	// Every call a caller's phone saw answered is in the log, unless its
@@ -382,7 +443,7 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 		}
 		answered++
 		evs := byCall[rec.callID]
-		if len(evs) == 0 || evs[0].Type != events.CallStart {
+		if !has(evs, events.CallStart) {
 			if rec.answered.Before(killed.Add(-ackMargin)) || rec.answered.After(killed) {
 				t.Errorf("caller %s: call %s answered at %v (kill at %v) is missing from the log: %v",
 					rec.from, rec.callID, rec.answered.Format("15:04:05.000"), killed.Format("15:04:05.000"), types(evs))
@@ -425,7 +486,6 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 		start, end time.Time
 	}
 	spans := map[string][]*span{}
-	openSpan := map[string]*span{}
 	for _, e := range log {
 		if e.Agent == "" {
 			continue
@@ -434,14 +494,24 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 		case events.AgentOffer:
 			s := &span{call: e.CallID, start: e.Time}
 			spans[e.Agent] = append(spans[e.Agent], s)
-			if o := openSpan[e.Agent]; o != nil && o.end.IsZero() {
-				t.Logf("agent %s offered %s while %s is open", e.Agent, e.CallID, o.call)
-			}
-			openSpan[e.Agent] = s
 		case events.AgentNoAnswer, events.AgentWrapupEnd:
 			for _, s := range spans[e.Agent] {
 				if s.call == e.CallID && s.end.IsZero() {
 					s.end = e.Time
+				}
+			}
+		}
+	}
+	// A call leaving the queue while an agent rings (the caller hung up)
+	// ends that offer too.
+	for _, e := range log {
+		switch e.Type {
+		case events.QueueAbandon, events.QueueTimeout, events.QueueClosed:
+			for _, ss := range spans {
+				for _, s := range ss {
+					if s.call == e.CallID && s.end.IsZero() && !e.Time.Before(s.start) {
+						s.end = e.Time
+					}
 				}
 			}
 		}
@@ -493,8 +563,8 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 	if served == 0 {
 		t.Errorf("no caller reached an agent")
 	}
-	t.Logf("%d callers, %d answered, %d reached an agent, %d agent conversations; %d calls in the log, %d call.end (%d node_lost, %d lost while waiting); orphaned offers %v; agents back: %v; reaped %v after the kill",
-		len(records), answered, served, len(convs), len(byCall), ends, lostEnds, lostWaiting, orphaned, back, reaped.Sub(killed).Round(time.Millisecond))
+	t.Logf("%d callers, %d answered, %d reached an agent, %d agent conversations; %d calls in the log, %d call.end (%d node_lost, %d lost while waiting, %d of calls whose start was never written); orphaned offers %v; agents back: %v; reaped %v after the kill",
+		len(records), answered, served, len(convs), len(byCall), ends, lostEnds, lostWaiting, unseen, orphaned, back, reaped.Sub(killed).Round(time.Millisecond))
 }
 
 func types(evs []events.Event) []string {

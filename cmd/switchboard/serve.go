@@ -170,11 +170,13 @@ func newServer(ctx context.Context, cfg *Config, log *slog.Logger) (_ *server, e
 	if s.cluster, err = joinCluster(ctx, cfg, log); err != nil {
 		return nil, err
 	}
-	acdSink := s.sink
 	if s.cluster != nil {
-		acdSink = s.cluster.Sink(s.sink)
+		// Every event passes the cluster: it mirrors the lines and the calls
+		// in progress, so the node that reaps this one can end them.
+		s.sink = s.cluster.Sink(s.sink)
+		s.cluster.AckedBy(s.writer.Flush)
 	}
-	acd, err := newACD(cfg, env, clock.Real{}, acdSink, withCallbacks(callbacks.due), withClaims(s.cluster))
+	acd, err := newACD(cfg, env, clock.Real{}, s.sink, withCallbacks(callbacks.due), withClaims(s.cluster))
 	if err != nil {
 		return nil, err
 	}

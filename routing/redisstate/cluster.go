@@ -33,6 +33,8 @@ type Cluster struct {
 	published map[string]string // agent -> presence last known shared, to skip no-op writes
 
 	work   chan func(context.Context) // ordered writes that must not block the ACD
+	ended  chan string                // calls whose call.end was emitted (cluster_live.go)
+	acked  func(context.Context) error
 	acd    *routing.ACD
 	sink   events.Sink
 	cancel context.CancelFunc
@@ -50,6 +52,7 @@ func NewCluster(store *Store, log *slog.Logger) *Cluster {
 		held:      map[string]string{},
 		published: map[string]string{},
 		work:      make(chan func(context.Context), 4096),
+		ended:     make(chan string, 4096),
 		sink:      events.Discard,
 	}
 }
@@ -111,8 +114,9 @@ func (c *Cluster) enqueue(f func(context.Context)) {
 	}
 }
 
-// Sink wraps the ACD's event sink: queue entries and exits are mirrored
-// into the shared lines, then passed on.
+// Sink wraps the node's event sink (the ACD's and the transports'): queue
+// entries and exits are mirrored into the shared lines, call starts and
+// ends into the node's live calls (cluster_live.go), then passed on.
 func (c *Cluster) Sink(inner events.Sink) events.Sink {
 	c.sink = inner
 	return mirrorSink{c: c, inner: inner}
@@ -124,8 +128,13 @@ type mirrorSink struct {
 }
 
 func (m mirrorSink) Emit(ctx context.Context, e events.Event) {
+	if e.Type == events.CallStart {
+		m.c.callStarted(ctx, e.CallID) // before the log can have it
+	}
 	m.inner.Emit(ctx, e)
 	switch e.Type {
+	case events.CallEnd:
+		m.c.callEnded(e.CallID)
 	case events.QueueEnter:
 		w := Waiting{CallID: e.CallID, Group: e.Queue, EnqueuedAt: e.Time,
 			Callback: e.Data["callback"] == "1", Number: e.Data["number"]}
@@ -184,8 +193,9 @@ func (c *Cluster) Start(ctx context.Context, acd *routing.ACD) error {
 	})
 	c.cancel, c.done = cancel, make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
 	go func() { defer wg.Done(); c.writer(lctx) }()
+	go func() { defer wg.Done(); c.forgetEnded(lctx) }()
 	go func() { defer wg.Done(); c.listen(lctx, notices) }()
 	go func() { defer wg.Done(); c.tick(lctx) }()
 	go func() { wg.Wait(); unsubscribe(); close(c.done) }()
@@ -296,19 +306,25 @@ func (c *Cluster) beat(ctx context.Context) (Beat, error) {
 
 // reaped records what a dead node left: its callers on the line are gone
 // with it, each closed here with queue.abandon and call.end (reason
-// node_lost) so every call that entered a queue leaves it.
+// node_lost) so every call that entered a queue leaves it; its other calls
+// in progress (talking to an agent, in the flow) get call.end with the
+// same reason.
 func (c *Cluster) reaped(ctx context.Context, r Reaped) {
 	if len(r.Nodes) == 0 {
 		return
 	}
 	c.log.Warn("cluster: nodes declared dead", "nodes", r.Nodes, "agents_freed", len(r.Freed),
-		"callbacks_orphaned", len(r.Orphaned), "calls_lost", len(r.LostCalls))
+		"callbacks_orphaned", len(r.Orphaned), "calls_lost", len(r.LostCalls), "calls_cut", len(r.CutCalls))
 	now := time.Now().UTC()
 	for _, lc := range r.LostCalls {
 		c.sink.Emit(ctx, events.Event{Time: now, CallID: lc.CallID, Type: events.QueueAbandon, Queue: lc.Group,
 			Data: map[string]string{"reason": "node_lost", "node": lc.Node}})
 		c.sink.Emit(ctx, events.Event{Time: now, CallID: lc.CallID, Type: events.CallEnd,
 			Data: map[string]string{"by": "system", "reason": "node_lost", "node": lc.Node}})
+	}
+	for _, cc := range r.CutCalls {
+		c.sink.Emit(ctx, events.Event{Time: now, CallID: cc.CallID, Type: events.CallEnd,
+			Data: map[string]string{"by": "system", "reason": "node_lost", "node": cc.Node, "result": "failed"}})
 	}
 }
 

@@ -94,8 +94,9 @@ func (s *Store) Heartbeat(ctx context.Context, held map[string]string) (Beat, er
 // reapScript: KEYS nodes, orphans, lost; ARGV prefix, dead after ms, sep.
 var reapScript = redis.NewScript(serverNow + `
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
-local freed, orphaned, lost = {}, {}, {}
+local freed, orphaned, lost, cut = {}, {}, {}, {}
 for _, node in ipairs(dead) do
+  local closed = {}
   local owned = ARGV[1] .. 'owned:' .. node
   for _, agent in ipairs(redis.call('SMEMBERS', owned)) do
     local k = ARGV[1] .. 'resv:' .. agent
@@ -122,12 +123,20 @@ for _, node in ipairs(dead) do
       local rec = node .. ARGV[3] .. id .. ARGV[3] .. c[1]
       redis.call('RPUSH', KEYS[3], rec)
       table.insert(lost, rec)
+      closed[id] = true
     end
   end
   redis.call('DEL', calls)
+  local live = ARGV[1] .. 'live:' .. node
+  for _, id in ipairs(redis.call('SMEMBERS', live)) do
+    if not closed[id] then
+      table.insert(cut, node .. ARGV[3] .. id)
+    end
+  end
+  redis.call('DEL', live)
   redis.call('ZREM', KEYS[1], node)
 end
-return {dead, freed, orphaned, lost}
+return {dead, freed, orphaned, lost, cut}
 `)
 
 // LostCall is a caller who was waiting on a node that died: the SIP call
@@ -142,6 +151,10 @@ type Reaped struct {
 	Freed     []string   // agents whose reservations were released
 	Orphaned  []string   // waiting callbacks put up for adoption
 	LostCalls []LostCall // callers waiting on a dead node
+	// CutCalls are the dead node's other calls in progress (talking to an
+	// agent, or still in the flow): their SIP dialogs died with it. Group
+	// is empty.
+	CutCalls []LostCall
 }
 
 // Reap declares dead every node whose heartbeat is older than DeadAfter
@@ -167,6 +180,12 @@ func (s *Store) Reap(ctx context.Context) (Reaped, error) {
 			r.LostCalls = append(r.LostCalls, LostCall{Node: f[0], CallID: f[1], Group: f[2]})
 		}
 	}
+	for _, rec := range strs(v[4]) {
+		if node, id, ok := strings.Cut(rec, sep); ok {
+			r.CutCalls = append(r.CutCalls, LostCall{Node: node, CallID: id})
+		}
+	}
+	sort.Slice(r.CutCalls, func(i, j int) bool { return r.CutCalls[i].CallID < r.CutCalls[j].CallID })
 	return r, nil
 }
 
@@ -189,6 +208,11 @@ func (s *Store) Nodes(ctx context.Context) (map[string]int64, error) {
 // reservations are released and its waiting callbacks put up for adoption
 // at once, without waiting for DeadAfter.
 func (s *Store) Leave(ctx context.Context) (Reaped, error) {
+	s.trips.Add(1)
+	// A node that stops cleanly has ended its calls itself: none is cut.
+	if err := s.rdb.Del(ctx, s.liveKey(s.node)).Err(); err != nil {
+		return Reaped{}, fmt.Errorf("redisstate: leave: %w", err)
+	}
 	s.trips.Add(1)
 	if err := s.rdb.ZAdd(ctx, s.nodesKey(), redis.Z{Score: 0, Member: s.node}).Err(); err != nil {
 		return Reaped{}, fmt.Errorf("redisstate: leave: %w", err)
