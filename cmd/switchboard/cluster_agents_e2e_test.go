@@ -34,8 +34,8 @@ const (
 // clusterAgentsConfig is testConfigDir with a flow that puts callers of
 // 7000 straight into billing, short ring and wrap-up times, four billing
 // agents 3001…3004, and the cluster section naming Kamailio as the agents'
-// registrar.
-func clusterAgentsConfig(t *testing.T, proxy string) string {
+// registrar (rung through it, phones read from its JSON-RPC).
+func clusterAgentsConfig(t *testing.T, k *testsvc.Kamailio) string {
 	t.Helper()
 	dir := testConfigDir(t)
 	editConfig(t, dir, "ring_timeout: 20s\n    wrap_up: 15s", "ring_timeout: 5s\n    wrap_up: 1s")
@@ -49,7 +49,7 @@ func clusterAgentsConfig(t *testing.T, proxy string) string {
 		id := strconv.Itoa(3001 + i)
 		fmt.Fprintf(&more, "  - {id: %q, name: Agent %s, endpoint: \"sip:%s@127.0.0.1\", password: %spw, skills: {billing: 5}}\n", id, id, id, id)
 	}
-	fmt.Fprintf(&more, "cluster:\n  proxy: %s\n  dead_after: %s\n  lease: 6s\n", proxy, clusterDeadAfter)
+	fmt.Fprintf(&more, "cluster:\n  proxy: %s\n  registrar_rpc: %s\n  dead_after: %s\n  lease: 6s\n", k.Addr(), k.RPCURL(), clusterDeadAfter)
 	if err := os.WriteFile(path, append(b, more.String()...), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 	}
 	k := testsvc.KamailioForTest(t, testsvc.KamailioOptions{
 		Config: "../../deploy/kamailio/kamailio.cfg", Nodes: sipAddrs, Defines: []string{"DS_PING_INTERVAL=1"}})
-	dir := clusterAgentsConfig(t, k.Addr())
+	dir := clusterAgentsConfig(t, k)
 	var procs []*exec.Cmd
 	for i := range sipAddrs {
 		procs = append(procs, serveProcess(t, "--config", filepath.Join(dir, "switchboard.yaml"),
@@ -524,10 +524,12 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 				if _, ok := held[agent]; !ok {
 					t.Errorf("agent %s: offer of %s never ended, and the killed node did not hold the agent", agent, s.call)
 				}
+				// Released by the reap: the reaper's records are stamped
+				// before it frees anything. Without any, no earlier than
+				// dead_after after the killed node's last beat.
+				s.end = reaped
 				if reaped.IsZero() {
-					s.end = killed.Add(time.Hour)
-				} else {
-					s.end = reaped
+					s.end = killed.Add(clusterDeadAfter - clusterDeadAfter/4)
 				}
 			}
 		}

@@ -276,6 +276,10 @@ func (c *Cluster) tick(ctx context.Context) {
 		if b.WasDead { // reaped, or Redis lost its data: put back the presence it lacks
 			c.republish(ctx)
 		}
+		// The reap's records are stamped before it frees anything: another
+		// node may offer a freed agent before the script's answer is back,
+		// and the log must not show that offer before the release.
+		at := time.Now().UTC()
 		r, err := c.store.Reap(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
@@ -283,7 +287,7 @@ func (c *Cluster) tick(ctx context.Context) {
 			}
 			continue
 		}
-		c.reaped(ctx, r)
+		c.reaped(ctx, r, at)
 		c.adopt(ctx)
 	}
 }
@@ -309,13 +313,12 @@ func (c *Cluster) beat(ctx context.Context) (Beat, error) {
 // node_lost) so every call that entered a queue leaves it; its other calls
 // in progress (talking to an agent, in the flow) get call.end with the
 // same reason.
-func (c *Cluster) reaped(ctx context.Context, r Reaped) {
+func (c *Cluster) reaped(ctx context.Context, r Reaped, now time.Time) {
 	if len(r.Nodes) == 0 {
 		return
 	}
 	c.log.Warn("cluster: nodes declared dead", "nodes", r.Nodes, "agents_freed", len(r.Freed),
 		"callbacks_orphaned", len(r.Orphaned), "calls_lost", len(r.LostCalls), "calls_cut", len(r.CutCalls))
-	now := time.Now().UTC()
 	for _, lc := range r.LostCalls {
 		c.sink.Emit(ctx, events.Event{Time: now, CallID: lc.CallID, Type: events.QueueAbandon, Queue: lc.Group,
 			Data: map[string]string{"reason": "node_lost", "node": lc.Node}})
