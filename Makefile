@@ -35,8 +35,10 @@ bench: deps build
 # The cluster (docs/cluster.md): throw-away redis-server and Kamailio on free
 # loopback ports, the deploy/kamailio config's dispatching and failover, the
 # Redis reservations raced by several nodes, three ACDs sharing agents with
-# one killed, serve --cluster, and three serve processes behind Kamailio with
-# one killed by SIGKILL. Also part of `make test`.
+# one killed, serve --cluster, three serve processes behind Kamailio with
+# one killed by SIGKILL, and the same with PostgreSQL, agents' phones
+# registered at Kamailio and randomized callers (TestClusterAgentsAcrossNodes).
+# Also part of `make test`.
 test-cluster: deps
 	SWITCHBOARD_E2E=1 $(GO) test -race -count=1 -timeout 5m ./internal/testsvc/ ./routing/redisstate/
 	SWITCHBOARD_E2E=1 $(GO) test -race -count=1 -timeout 5m -run 'Cluster|Claims' ./cmd/switchboard/ ./routing/
