@@ -153,31 +153,34 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	s.ports = newPortPool(s.mediaIP, s.cfg.RTPPortMin, s.cfg.RTPPortMax)
 
+	// The stack logs what peers send it that it cannot handle: limited
+	// (loglimit.go), so a flood of bad datagrams cannot flood the log.
+	stackLog := slog.New(newLimitedHandler(s.log.Handler(), time.Now))
 	ua, err := sipgo.NewUA(sipgo.WithUserAgent(s.cfg.UserAgent),
 		sipgo.WithUserAgentHostname(laddr.Addr().String()),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(s.log),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(s.log)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)))
 	if err != nil {
 		udp.Close()
 		tcp.Close()
 		return fmt.Errorf("sip: user agent: %w", err)
 	}
 	s.ua = ua
-	s.sipSrv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(s.log))
+	s.sipSrv, err = sipgo.NewServer(ua, sipgo.WithServerLogger(stackLog))
 	if err != nil {
 		return fmt.Errorf("sip: server: %w", err)
 	}
 	// Requests we send inside calls (BYE, REFER) leave from the listening
 	// socket over UDP, so the caller sees one address for us; over TCP they
 	// reuse the caller's connection.
-	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientLogger(s.log),
+	udpClient, err := sipgo.NewClient(ua, sipgo.WithClientLogger(stackLog),
 		sipgo.WithClientHostname(laddr.Addr().String()), sipgo.WithClientPort(int(laddr.Port())),
 		sipgo.WithClientConnectionAddr(laddr.String()))
 	if err != nil {
 		return fmt.Errorf("sip: client: %w", err)
 	}
-	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientLogger(s.log),
+	tcpClient, err := sipgo.NewClient(ua, sipgo.WithClientLogger(stackLog),
 		sipgo.WithClientHostname(laddr.Addr().String()), sipgo.WithClientPort(int(laddr.Port())))
 	if err != nil {
 		return fmt.Errorf("sip: client: %w", err)
