@@ -79,6 +79,7 @@ type ACD struct {
 	reasons   []string
 	callbacks func(CallbackDue)
 	claims    Claims
+	book      claimBook // with claims only
 
 	groups     map[string]*group
 	groupNames []string
@@ -164,6 +165,9 @@ func New(cfg Config, opts Options) (*ACD, error) {
 		subs:      map[int]func(Change){},
 	}
 	a.now = a.clock.Now()
+	if a.claims != nil {
+		a.book = claimBook{held: map[*agent]string{}, elsewhere: map[*agent]struct{}{}}
+	}
 	for name, gc := range cfg.Groups {
 		a.groups[name] = newGroup(name, gc, opts.Calendars[gc.Calendar])
 		a.groupNames = append(a.groupNames, name)
@@ -419,7 +423,9 @@ func (a *ACD) fire(d *deadline) {
 	case dueReservation:
 		a.reservationLapsed(d.t, d.off)
 	case dueRest:
-		d.ag.heldElsewhere = false
+		if a.claims != nil {
+			delete(a.book.elsewhere, d.ag)
+		}
 		a.reindex(d.ag)
 		a.touchAgent(d.ag)
 		a.matchAgent(ctx, d.ag)

@@ -74,12 +74,7 @@ type agent struct {
 	talk      time.Duration // total talk time
 	misses    int           // offers missed in a row
 	restUntil time.Time     // after a miss: no offer before this
-	// claimedFor is the call Options.Claims granted the agent to, until
-	// the agent is idle again; heldElsewhere: a claim was refused and the
-	// agent rests until ClaimRetry or AgentFreed.
-	claimedFor    string
-	heldElsewhere bool
-	rest          deadline
+	rest      deadline
 
 	logoutPending       bool
 	logoutBy, logoutWhy string

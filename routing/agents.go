@@ -237,6 +237,9 @@ func (a *ACD) RemoveAgent(ctx context.Context, id string) error {
 	}
 	a.unindexSkills(ag)
 	a.cancel(&ag.rest)
+	if a.claims != nil {
+		delete(a.book.elsewhere, ag)
+	}
 	delete(a.agents, id)
 	a.touchAgent(ag)
 	return nil

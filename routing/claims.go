@@ -42,6 +42,15 @@ type ClaimRequest struct {
 	Groups []string
 }
 
+// claimBook is what an ACD with Claims remembers of its claims. It lives
+// beside the agents, not in them, so an ACD alone (Claims nil) pays
+// nothing for it: not a byte per agent (the agent stays in its allocation
+// size class) and not a write per state change.
+type claimBook struct {
+	held      map[*agent]string   // agent -> call Claims granted it to, until the agent is idle again
+	elsewhere map[*agent]struct{} // a claim was refused: resting until ClaimRetry or AgentFreed
+}
+
 // ClaimRetry is how long an agent that another ACD holds is skipped when
 // no AgentFreed comes first.
 const ClaimRetry = time.Second
@@ -51,10 +60,10 @@ const ClaimRetry = time.Second
 func (a *ACD) claim(ag *agent, t *Ticket) bool {
 	req := ClaimRequest{AgentID: ag.id, CallID: t.req.CallID, Priority: t.req.Priority, Place: t.enqueuedAt, Groups: ag.groups()}
 	if a.claims.Claim(req) {
-		ag.claimedFor = t.req.CallID
+		a.book.held[ag] = t.req.CallID
 		return true
 	}
-	ag.heldElsewhere = true
+	a.book.elsewhere[ag] = struct{}{}
 	ag.restUntil = a.now.Add(ClaimRetry)
 	a.schedule(&ag.rest, ag.restUntil)
 	a.reindex(ag)
@@ -62,13 +71,15 @@ func (a *ACD) claim(ag *agent, t *Ticket) bool {
 	return false
 }
 
-// unclaim gives ag's claim back once the agent is idle.
+// unclaim gives ag's claim back once the agent is idle. Only called with
+// Claims set.
 func (a *ACD) unclaim(ag *agent) {
-	if ag.claimedFor == "" {
+	call, ok := a.book.held[ag]
+	if !ok {
 		return
 	}
-	a.claims.Release(ag.id, ag.claimedFor)
-	ag.claimedFor = ""
+	a.claims.Release(ag.id, call)
+	delete(a.book.held, ag)
 }
 
 // AgentFreed says another ACD let the agent go, or that the arbiter
@@ -79,10 +90,13 @@ func (a *ACD) AgentFreed(ctx context.Context, id string) {
 	a.lock()
 	defer a.unlock()
 	ag, ok := a.agents[id]
-	if !ok || !ag.heldElsewhere {
+	if !ok {
 		return
 	}
-	ag.heldElsewhere = false
+	if _, refused := a.book.elsewhere[ag]; !refused {
+		return
+	}
+	delete(a.book.elsewhere, ag)
 	ag.restUntil = a.now
 	a.cancel(&ag.rest)
 	a.reindex(ag)

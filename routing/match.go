@@ -34,7 +34,7 @@ func (a *ACD) set(ag *agent, p Presence, reason string, act Activity) {
 		ag.since = a.now
 	}
 	ag.presence, ag.reason, ag.activity = p, reason, act
-	if act == Idle {
+	if act == Idle && a.claims != nil {
 		a.unclaim(ag)
 	}
 	a.reindex(ag)
