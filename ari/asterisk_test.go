@@ -231,10 +231,10 @@ func TestRealAsterisk(t *testing.T) {
 	}
 
 	agent := peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
-		AutoAnswer: true, RTPPorts: rtpRange(42300), Mic: agentWAV})
+		AutoAnswer: true, RTPPorts: rtpRange(42300), Mic: agentWAV, NoJitterBuffer: true})
 	a.endpointOnline(t, "1001")
 	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
-		RTPPorts: rtpRange(42400), Mic: callerWAV})
+		RTPPorts: rtpRange(42400), Mic: callerWAV, NoJitterBuffer: true})
 	if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 		t.Fatal(err)
 	}
@@ -269,17 +269,31 @@ func TestRealAsterisk(t *testing.T) {
 	agent.Stop()
 	caller.Stop()
 	for name, who := range map[string]*peers.Baresip{"agent": agent, "caller": caller} {
-		files := who.Recordings()
-		best := 0.0
-		for _, f := range files {
-			if rms, err := wavRMS(f); err == nil && rms > best {
-				best = rms
-			}
-		}
-		if best < 0.01 {
-			t.Errorf("%s heard nothing (files %v, rms %.4f)", name, files, best)
+		if best, seen := loudest(who.Recordings()); best < 0.01 {
+			t.Errorf("%s heard nothing: %s", name, seen)
 		}
 	}
+}
+
+// loudest is the highest RMS among a phone's recordings, and what each
+// file held (for the failure message).
+func loudest(files []string) (best float64, seen string) {
+	var parts []string
+	for _, f := range files {
+		size := int64(-1)
+		if fi, err := os.Stat(f); err == nil {
+			size = fi.Size()
+		}
+		rms, err := wavRMS(f)
+		if err == nil && rms > best {
+			best = rms
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d bytes, rms %.4f, err %v", filepath.Base(f), size, rms, err))
+	}
+	if len(parts) == 0 {
+		return 0, "no recordings"
+	}
+	return best, strings.Join(parts, "; ")
 }
 
 // wavRMS is the RMS (0..1) of a 16-bit PCM WAV file's samples.
@@ -367,10 +381,10 @@ func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
 	}, logs)
 
 	agent := peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
-		AutoAnswer: true, RTPPorts: rtpRange(42500), Mic: agentWAV})
+		AutoAnswer: true, RTPPorts: rtpRange(42500), Mic: agentWAV, NoJitterBuffer: true})
 	a.endpointOnline(t, "1001")
 	caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
-		RTPPorts: rtpRange(42600), Mic: callerWAV})
+		RTPPorts: rtpRange(42600), Mic: callerWAV, NoJitterBuffer: true})
 	if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 		t.Fatal(err)
 	}
@@ -422,14 +436,8 @@ func TestRealAsteriskRestartReadoptsQueuedCaller(t *testing.T) {
 		t.Error("the caller's phone never saw the call end")
 	}
 	agent.Stop() // its recordings are complete once it has ended
-	best := 0.0
-	for _, f := range agent.Recordings() {
-		if rms, err := wavRMS(f); err == nil && rms > best {
-			best = rms
-		}
-	}
-	if best < 0.01 {
-		t.Errorf("the agent heard nothing from the re-adopted caller (rms %.4f)", best)
+	if best, seen := loudest(agent.Recordings()); best < 0.01 {
+		t.Errorf("the agent heard nothing from the re-adopted caller: %s", seen)
 	}
 	if !strings.Contains(logs.String(), "re-adopting a caller") {
 		t.Errorf("re-adoption was not logged\n%s", logs)
@@ -489,11 +497,11 @@ func TestRealAsteriskLeavesStasis(t *testing.T) {
 			var agent *peers.Baresip
 			if tt.agent {
 				agent = peers.NewBaresip(t, peers.BaresipConfig{AOR: fmt.Sprintf("sip:1001@127.0.0.1:%d", a.sip), Password: "1001pw",
-					AutoAnswer: true, RTPPorts: rtpRange(43100 + 200*i), Mic: tone})
+					AutoAnswer: true, RTPPorts: rtpRange(43100 + 200*i), Mic: tone, NoJitterBuffer: true})
 				a.endpointOnline(t, "1001")
 			}
 			caller := peers.NewBaresip(t, peers.BaresipConfig{AOR: "sip:5551234@127.0.0.1",
-				RTPPorts: rtpRange(43200 + 200*i), Mic: tone})
+				RTPPorts: rtpRange(43200 + 200*i), Mic: tone, NoJitterBuffer: true})
 			if err := caller.Command("dial", fmt.Sprintf("sip:96069@127.0.0.1:%d", a.sip)); err != nil {
 				t.Fatal(err)
 			}

@@ -39,6 +39,13 @@ type BaresipConfig struct {
 	Codecs string
 	// SIPTrace makes baresip print every SIP message (-s), for failure logs.
 	SIPTrace bool
+	// NoJitterBuffer turns baresip's jitter buffer off ("jitter_buffer_delay
+	// 0-0"). Debian's baresip 1.0 / libre keep the buffer's last sequence
+	// number across an SSRC change: when Asterisk switches a call's stream
+	// to a new SSRC with lower sequence numbers (joining a bridge), every
+	// later packet is dropped ("dropping 172 bytes ... (Connection timed
+	// out)") and the phone hears silence.
+	NoJitterBuffer bool
 }
 
 // accountLine is the line of baresip's accounts file for cfg.
@@ -129,6 +136,9 @@ module_app menu.so
 snd_path %s
 ctrl_tcp_listen 127.0.0.1:%d
 `, cfg.SIPPort, cfg.Mic, cfg.RTPPorts, rec, cfg.CtrlPort)
+	if cfg.NoJitterBuffer {
+		config += "jitter_buffer_delay 0-0\n"
+	}
 	files := map[string]string{
 		"config":   config,
 		"accounts": cfg.accountLine(),
