@@ -52,13 +52,17 @@ func (t *Transport) newCall(parent context.Context, ch ari.ChannelData, args []s
 	c := &call{t: t, id: ch.ID, to: dialedNumber(ch, args), recovered: recovered,
 		ctx: ctx, cancel: cancel, serveCtx: parent, keys: ivr.NewKeypad(), done: make(chan struct{}),
 		ended: make(chan struct{})}
+	withheld := false
 	if ch.Caller != nil {
-		c.from = ch.Caller.Number
+		c.from, withheld = callerNumber(ch.Caller.Number)
 	}
 	if ch.Dialplan != nil {
 		c.context = ch.Dialplan.Context
 	}
 	c.log = t.log.With("call_id", c.id, "to", c.to)
+	if withheld {
+		c.log.Warn("ari: caller number withheld: over-long or not printable ASCII", "bytes", len(ch.Caller.Number))
+	}
 	// Subscribe before anything is asked of Asterisk, so no event for
 	// this channel can slip between StasisStart and the first request.
 	c.sub = t.bus.Subscribe(t.key(ari.ChannelKey, c.id), ari.Events.All)
@@ -333,3 +337,23 @@ func (c *call) Transfer(ctx context.Context, tr ivr.Transfer) error {
 
 // Transport names this transport in the call.start event.
 func (c *call) Transport() string { return "ari" }
+
+// maxCallerLen bounds the caller number taken from a channel, as the SIP
+// transport bounds the From user: real numbers are far shorter.
+const maxCallerLen = 128
+
+// callerNumber is the channel's caller number when it is a plausible one:
+// at most maxCallerLen visible ASCII characters. The trunk's caller ID is
+// the caller's to choose and travels on into logs, events, flow variables
+// and exports, so anything else is treated as withheld ("", true).
+func callerNumber(n string) (string, bool) {
+	if len(n) > maxCallerLen {
+		return "", true
+	}
+	for i := range len(n) {
+		if n[i] <= ' ' || n[i] >= 0x7f {
+			return "", true
+		}
+	}
+	return n, false
+}
