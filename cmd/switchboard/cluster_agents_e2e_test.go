@@ -146,7 +146,7 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 	if s := os.Getenv("SWITCHBOARD_CLUSTER_SEED"); s != "" {
 		seed, _ = strconv.ParseUint(s, 10, 64)
 	}
-	t.Logf("seed %d (SWITCHBOARD_CLUSTER_SEED=%d repeats this run)", seed, seed)
+	t.Logf("seed %d (SWITCHBOARD_CLUSTER_SEED=%d repeats its random choices)", seed, seed)
 	rng := rand.New(rand.NewPCG(seed, seed>>1))
 	var rngMu sync.Mutex
 	between := func(lo, hi time.Duration) time.Duration {
@@ -455,16 +455,20 @@ func checkClusterLog(t *testing.T, log []events.Event, records []*callerRecord, 
 		}
 	}
 	// Every conversation an agent's phone had is a queue.connect of that
-	// agent for that caller's call.
+	// agent for that caller's call — or the agent's offer, when the caller
+	// hung up just as the phone answered (the node then abandons the call
+	// and hangs up the agent's leg).
 	callOf := map[string]string{}
 	for _, rec := range records {
 		callOf[rec.from] = rec.callID
 	}
 	for _, c := range convs {
 		id := callOf[c.from]
-		ok := false
+		ok, offered := false, false
 		for _, e := range byCall[id] {
-			ok = ok || (e.Type == events.QueueConnect && e.Agent == c.agent)
+			ok = ok || (e.Type == events.QueueConnect && e.Agent == c.agent) ||
+				(offered && e.Type == events.QueueAbandon && e.Data["reason"] != "node_lost")
+			offered = offered || (e.Type == events.AgentOffer && e.Agent == c.agent)
 		}
 		if !ok && (c.answered.Before(killed.Add(-ackMargin)) || c.answered.After(killed)) {
 			t.Errorf("agent %s talked to %s (call %s) at %v but the log has no queue.connect: %v",
