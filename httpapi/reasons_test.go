@@ -60,3 +60,18 @@ func TestAgentActionCannotClaimToBeTheSystem(t *testing.T) {
 		t.Errorf("not-ready by sup-ana = %d %s; want 200", res.status, res.body)
 	}
 }
+
+// TestDefaultSystemReasonsIncludePhoneUnavailable: a host that gives no
+// SystemNotReadyReasons still refuses every code the system sets,
+// including the registrar's phone_unavailable (routing's device gate
+// readies an agent parked with it when the phone comes back, so an agent
+// choosing it would be made ready without asking).
+func TestDefaultSystemReasonsIncludePhoneUnavailable(t *testing.T) {
+	e := newEnv(t) // no SystemNotReadyReasons
+	for _, reason := range []string{"login", "no_answer", "phone_unavailable"} {
+		res := e.post("/api/agents/1002/not-ready", `{"reason":"`+reason+`"}`)
+		if res.status != 400 || !strings.Contains(res.errorText(t), "set by the system only") {
+			t.Errorf("not-ready %s with the default config = %d %s; want 400 set by the system only", reason, res.status, res.body)
+		}
+	}
+}

@@ -64,10 +64,12 @@ const (
 var DefaultNotReadyReasons = []string{"break", "lunch", "training", "meeting", "other"}
 
 // DefaultSystemNotReadyReasons are the not-ready codes only the system
-// sets: "login" (an agent just logged in) and "no_answer" (missed offers,
-// set by the ACD). Nobody may choose them through the API, and the
-// wallboard does not offer them.
-var DefaultSystemNotReadyReasons = []string{"login", "no_answer"}
+// sets: "login" (an agent just logged in), "no_answer" (missed offers, set
+// by the ACD) and "phone_unavailable" (routing.ReasonPhoneUnavailable: the
+// registrar's device gate, which readies the agent again when the phone
+// returns). Nobody may choose them through the API, and the wallboard does
+// not offer them.
+var DefaultSystemNotReadyReasons = []string{"login", "no_answer", "phone_unavailable"}
 
 // Config is httpapi's own configuration.
 type Config struct {

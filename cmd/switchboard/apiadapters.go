@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 
 	"github.com/switchboard-cc/switchboard/httpapi"
 	"github.com/switchboard-cc/switchboard/routing"
@@ -68,7 +69,11 @@ func notReadyReasons(cfg *Config) []string {
 // "no_answer" by the ACD, phone_unavailable by the registrar. Nobody picks
 // them through the API.
 func systemNotReadyReasons() []string {
-	return append(append([]string(nil), httpapi.DefaultSystemNotReadyReasons...), routing.ReasonPhoneUnavailable)
+	out := append([]string(nil), httpapi.DefaultSystemNotReadyReasons...)
+	if !slices.Contains(out, routing.ReasonPhoneUnavailable) {
+		out = append(out, routing.ReasonPhoneUnavailable)
+	}
+	return out
 }
 
 // loopbackAddr reports whether a listen address ("host:port") is on
