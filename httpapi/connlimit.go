@@ -3,8 +3,8 @@ package httpapi
 import (
 	"log/slog"
 	"net"
-	"net/netip"
-	"sync"
+
+	"github.com/switchboard-cc/switchboard/internal/connlimit"
 )
 
 // Idle TCP connections are the one resource a client holds without sending
@@ -28,75 +28,29 @@ const (
 // limitedListener enforces the per-source and total caps.
 type limitedListener struct {
 	net.Listener
-	perSource, total int
-	log              *slog.Logger
-
-	mu       sync.Mutex
-	open     int
-	bySource map[netip.Addr]int
+	caps *connlimit.Limiter
+	log  *slog.Logger
 }
 
 func newLimitedListener(ln net.Listener, perSource, total int, log *slog.Logger) *limitedListener {
-	return &limitedListener{Listener: ln, perSource: perSource, total: total, log: log, bySource: map[netip.Addr]int{}}
+	caps := connlimit.New(connlimit.Limits{PerSource: perSource, Total: total, LoopbackExempt: true})
+	return &limitedListener{Listener: ln, caps: caps, log: log}
 }
 
 // Accept returns the next connection within the caps. Errors are the
-// underlying listener's: http.Server retries the temporary ones.
+// underlying listener's, unwrapped: http.Server retries those a net.Error
+// calls temporary (EMFILE and ENFILE when descriptors run out) after 5 ms,
+// doubling up to 1 s, as the SIP listener does.
 func (l *limitedListener) Accept() (net.Conn, error) {
 	for {
 		c, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
-		src := sourceAddr(c.RemoteAddr())
-		if l.admit(src) {
-			return &limitedConn{Conn: c, l: l, src: src}, nil
+		if lc, ok := l.caps.Admit(c); ok {
+			return lc, nil
 		}
 		l.log.Debug("httpapi: connection refused: too many open", "remote", c.RemoteAddr().String())
 		c.Close()
 	}
-}
-
-func (l *limitedListener) admit(src netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.open >= l.total {
-		return false
-	}
-	if !src.IsLoopback() && l.bySource[src] >= l.perSource {
-		return false
-	}
-	l.open++
-	l.bySource[src]++
-	return true
-}
-
-func (l *limitedListener) release(src netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.bySource[src]--; l.bySource[src] <= 0 {
-		delete(l.bySource, src)
-	}
-}
-
-func sourceAddr(a net.Addr) netip.Addr {
-	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-		return ap.Addr().Unmap()
-	}
-	return netip.Addr{}
-}
-
-// limitedConn gives its slot back once, on the first Close.
-type limitedConn struct {
-	net.Conn
-	l    *limitedListener
-	src  netip.Addr
-	once sync.Once
-}
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(func() { c.l.release(c.src) })
-	return err
 }

@@ -68,16 +68,35 @@ func TestServeCapsOpenConnections(t *testing.T) {
 func TestConnLimitPerSource(t *testing.T) {
 	l := newLimitedListener(nil, 2, 5, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	a, b, lo := netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("198.51.100.9"), netip.MustParseAddr("127.0.0.1")
+	var fromA []net.Conn
 	for i, tc := range []struct {
 		src  netip.Addr
 		want bool
 	}{{a, true}, {a, true}, {a, false}, {b, true}, {lo, true}, {lo, true}, {lo, false}} {
-		if got := l.admit(tc.src); got != tc.want {
-			t.Errorf("step %d: admit(%s) = %v; want %v", i, tc.src, got, tc.want)
+		c, ok := l.caps.Admit(connFrom(t, tc.src))
+		if ok != tc.want {
+			t.Errorf("step %d: admit(%s) = %v; want %v", i, tc.src, ok, tc.want)
+		}
+		if ok && tc.src == a {
+			fromA = append(fromA, c)
 		}
 	}
-	l.release(a)
-	if !l.admit(a) {
-		t.Errorf("admit(%s) after a release = false; want true", a)
+	fromA[0].Close()
+	if _, ok := l.caps.Admit(connFrom(t, a)); !ok {
+		t.Errorf("admit(%s) after a close = false; want true", a)
 	}
 }
+
+// connFrom is one end of a pipe that says it comes from src.
+func connFrom(t *testing.T, src netip.Addr) net.Conn {
+	server, client := net.Pipe()
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return remoteConn{Conn: server, remote: net.TCPAddrFromAddrPort(netip.AddrPortFrom(src, 40000))}
+}
+
+type remoteConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c remoteConn) RemoteAddr() net.Addr { return c.remote }
