@@ -5,16 +5,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/switchboard-cc/switchboard/internal/connlimit"
 )
 
 // TCP connections are the one resource an attacker can hold without
 // sending anything: each costs a file descriptor and a read buffer. The
-// listener sipgo serves on is wrapped so that
+// listener sipgo serves on is wrapped (internal/connlimit for the first two)
+// so that
 //   - an Accept error (EMFILE when descriptors run out, ECONNABORTED, ...)
 //     is retried with backoff instead of ending Serve;
 //   - each source IP holds at most TCPMaxPerSource connections and the
@@ -38,12 +39,6 @@ const (
 	DefaultTCPMaxConns = 4096
 )
 
-// acceptBackoff bounds the wait between failed Accepts.
-const (
-	acceptBackoffMin = 5 * time.Millisecond
-	acceptBackoffMax = time.Second
-)
-
 // tcpLimits configures a limitedListener.
 type tcpLimits struct {
 	idle      time.Duration // <= 0: never close idle connections
@@ -55,102 +50,47 @@ type tcpLimits struct {
 	log  *slog.Logger
 }
 
-// limitedListener is the net.Listener sipgo's TCP transport serves on.
+// limitedListener is the net.Listener sipgo's TCP transport serves on:
+// connlimit.Listener for the caps and the retried Accepts, idleConn for
+// the idle timeout.
 type limitedListener struct {
-	net.Listener
+	*connlimit.Listener
 	lim tcpLimits
 
 	refused atomic.Uint64 // connections closed at a cap
 	idled   atomic.Uint64 // connections closed for idleness
-
-	mu       sync.Mutex
-	open     int
-	bySource map[netip.Addr]int
-
-	closeOnce sync.Once
-	closed    chan struct{}
 }
 
 func newLimitedListener(l net.Listener, lim tcpLimits) *limitedListener {
 	if lim.log == nil {
 		lim.log = slog.New(slog.DiscardHandler)
 	}
-	return &limitedListener{Listener: l, lim: lim, bySource: map[netip.Addr]int{}, closed: make(chan struct{})}
+	ll := &limitedListener{lim: lim}
+	caps := connlimit.New(connlimit.Limits{PerSource: lim.perSource, Total: lim.total})
+	ll.Listener = connlimit.NewListener(l, caps, connlimit.Events{
+		Refused: func(net.Conn) { ll.refused.Add(1) },
+		AcceptFailed: func(err error, retryIn time.Duration) {
+			lim.log.Warn("sip tcp accept failed, retrying", "error", err, "retry_in", retryIn)
+		},
+	})
+	return ll
 }
 
 // Accept returns the next connection within the caps. It returns an error
 // only once the listener is closed.
 func (l *limitedListener) Accept() (net.Conn, error) {
-	var delay time.Duration
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil, err
-			}
-			delay = min(max(2*delay, acceptBackoffMin), acceptBackoffMax)
-			l.lim.log.Warn("sip tcp accept failed, retrying", "error", err, "retry_in", delay)
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-l.closed:
-				t.Stop()
-				return nil, net.ErrClosed
-			}
-			continue
-		}
-		delay = 0
-		ip := remoteIP(c)
-		if !l.admit(ip) {
-			l.refused.Add(1)
-			c.Close()
-			continue
-		}
-		return &idleConn{Conn: c, l: l, ip: ip}, nil
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
 	}
-}
-
-func (l *limitedListener) Close() error {
-	l.closeOnce.Do(func() { close(l.closed) })
-	return l.Listener.Close()
-}
-
-func (l *limitedListener) admit(ip netip.Addr) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lim.total > 0 && l.open >= l.lim.total {
-		return false
-	}
-	if l.lim.perSource > 0 && l.bySource[ip] >= l.lim.perSource {
-		return false
-	}
-	l.open++
-	l.bySource[ip]++
-	return true
-}
-
-func (l *limitedListener) release(ip netip.Addr) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.open--
-	if l.bySource[ip]--; l.bySource[ip] <= 0 {
-		delete(l.bySource, ip)
-	}
-}
-
-func remoteIP(c net.Conn) netip.Addr {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		return a.AddrPort().Addr().Unmap()
-	}
-	return netip.Addr{}
+	return &idleConn{Conn: c, l: l}, nil
 }
 
 // idleConn closes itself when a Read waits longer than the idle timeout.
+// Its Close gives the connection's slot back (connlimit).
 type idleConn struct {
 	net.Conn
-	l         *limitedListener
-	ip        netip.Addr
-	closeOnce sync.Once
+	l *limitedListener
 }
 
 func (c *idleConn) Read(b []byte) (int, error) {
@@ -175,12 +115,6 @@ func (c *idleConn) Read(b []byte) (int, error) {
 		}
 		return n, err
 	}
-}
-
-func (c *idleConn) Close() error {
-	err := c.Conn.Close()
-	c.closeOnce.Do(func() { c.l.release(c.ip) })
-	return err
 }
 
 // maxTCPConns is the TCPMaxConns default for this process: DefaultTCPMaxConns,
