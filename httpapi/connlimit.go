@@ -3,6 +3,7 @@ package httpapi
 import (
 	"log/slog"
 	"net"
+	"time"
 
 	"github.com/switchboard-cc/switchboard/internal/connlimit"
 )
@@ -25,32 +26,24 @@ const (
 	DefaultMaxConns = 2048
 )
 
-// limitedListener enforces the per-source and total caps.
-type limitedListener struct {
-	net.Listener
-	caps *connlimit.Limiter
-	log  *slog.Logger
+// connLimits are Serve's caps: loopback sources count against the total
+// only.
+func connLimits(perSource, total int) connlimit.Limits {
+	return connlimit.Limits{PerSource: perSource, Total: total, LoopbackExempt: true}
 }
 
-func newLimitedListener(ln net.Listener, perSource, total int, log *slog.Logger) *limitedListener {
-	caps := connlimit.New(connlimit.Limits{PerSource: perSource, Total: total, LoopbackExempt: true})
-	return &limitedListener{Listener: ln, caps: caps, log: log}
-}
-
-// Accept returns the next connection within the caps. Errors are the
-// underlying listener's, unwrapped: http.Server retries those a net.Error
-// calls temporary (EMFILE and ENFILE when descriptors run out) after 5 ms,
-// doubling up to 1 s, as the SIP listener does.
-func (l *limitedListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		if lc, ok := l.caps.Admit(c); ok {
-			return lc, nil
-		}
-		l.log.Debug("httpapi: connection refused: too many open", "remote", c.RemoteAddr().String())
-		c.Close()
-	}
+// newLimitedListener wraps ln in the caps. Its Accept also retries every
+// failure of ln's: http.Server would retry only the temporary ones (EMFILE)
+// and return on the others (ENOBUFS, ENOMEM, the network errors Linux's
+// accept passes on from the new connection), ending Serve and, with it,
+// the whole switchboard.
+func newLimitedListener(ln net.Listener, perSource, total int, log *slog.Logger) *connlimit.Listener {
+	return connlimit.NewListener(ln, connlimit.New(connLimits(perSource, total)), connlimit.Events{
+		Refused: func(c net.Conn) {
+			log.Debug("httpapi: connection refused: too many open", "remote", c.RemoteAddr().String())
+		},
+		AcceptFailed: func(err error, retryIn time.Duration) {
+			log.Warn("httpapi: accept failed, retrying", "err", err, "retry_in", retryIn)
+		},
+	})
 }

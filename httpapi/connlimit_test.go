@@ -3,12 +3,13 @@ package httpapi
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/switchboard-cc/switchboard/internal/connlimit"
 )
 
 // TestServeCapsOpenConnections: idle connections used to be accepted
@@ -66,14 +67,14 @@ func TestServeCapsOpenConnections(t *testing.T) {
 // perSource connections; another address is unaffected; loopback (a
 // reverse proxy on the machine) only counts against the total.
 func TestConnLimitPerSource(t *testing.T) {
-	l := newLimitedListener(nil, 2, 5, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l := connlimit.New(connLimits(2, 5))
 	a, b, lo := netip.MustParseAddr("203.0.113.7"), netip.MustParseAddr("198.51.100.9"), netip.MustParseAddr("127.0.0.1")
 	var fromA []net.Conn
 	for i, tc := range []struct {
 		src  netip.Addr
 		want bool
 	}{{a, true}, {a, true}, {a, false}, {b, true}, {lo, true}, {lo, true}, {lo, false}} {
-		c, ok := l.caps.Admit(connFrom(t, tc.src))
+		c, ok := l.Admit(connFrom(t, tc.src))
 		if ok != tc.want {
 			t.Errorf("step %d: admit(%s) = %v; want %v", i, tc.src, ok, tc.want)
 		}
@@ -82,7 +83,7 @@ func TestConnLimitPerSource(t *testing.T) {
 		}
 	}
 	fromA[0].Close()
-	if _, ok := l.caps.Admit(connFrom(t, a)); !ok {
+	if _, ok := l.Admit(connFrom(t, a)); !ok {
 		t.Errorf("admit(%s) after a close = false; want true", a)
 	}
 }
