@@ -41,9 +41,7 @@ type CallTracker struct {
 	calls map[string]*Call
 	last  time.Time // the newest event time seen: "now" for stale sweeps
 
-	ended      map[string]struct{} // recently ended call IDs
-	endedOrder []string            // ring of the same IDs, oldest at endedNext
-	endedNext  int
+	ended *events.EndedCalls // recently ended call IDs
 }
 
 var (
@@ -53,23 +51,7 @@ var (
 
 // NewCallTracker returns a tracker with no calls.
 func NewCallTracker() *CallTracker {
-	return &CallTracker{calls: map[string]*Call{}, ended: map[string]struct{}{}}
-}
-
-// markEnded remembers id as ended, forgetting the oldest beyond
-// rememberEnded.
-func (t *CallTracker) markEnded(id string) {
-	if _, ok := t.ended[id]; ok {
-		return
-	}
-	if len(t.endedOrder) < rememberEnded {
-		t.endedOrder = append(t.endedOrder, id)
-	} else {
-		delete(t.ended, t.endedOrder[t.endedNext])
-		t.endedOrder[t.endedNext] = id
-		t.endedNext = (t.endedNext + 1) % rememberEnded
-	}
-	t.ended[id] = struct{}{}
+	return &CallTracker{calls: map[string]*Call{}, ended: events.NewEndedCalls(rememberEnded)}
 }
 
 // Emit implements events.Sink.
@@ -84,15 +66,14 @@ func (t *CallTracker) Emit(_ context.Context, e events.Event) {
 	}
 	if e.Type == events.CallEnd {
 		delete(t.calls, e.CallID)
-		t.markEnded(e.CallID)
+		t.ended.Mark(e.CallID)
 		return
 	}
 	c, ok := t.calls[e.CallID]
 	if !ok {
-		if _, gone := t.ended[e.CallID]; gone && e.Type != events.CallStart {
+		if t.ended.Late(e) {
 			return // a late event of a call that is over
 		}
-		delete(t.ended, e.CallID) // started again: a callback's dialled leg
 		c = &Call{ID: e.CallID, State: CallIVR, Started: e.Time, Since: e.Time}
 		t.calls[e.CallID] = c
 	}

@@ -116,8 +116,8 @@ func TestCallTrackerForgetsEndedCallsBeyondItsBound(t *testing.T) {
 		tr.Emit(ctx, events.Event{Time: t0, CallID: id, Type: events.CallStart})
 		tr.Emit(ctx, events.Event{Time: t0, CallID: id, Type: events.CallEnd})
 	}
-	if len(tr.ended) != rememberEnded || len(tr.endedOrder) != rememberEnded {
-		t.Errorf("remembers %d ended calls (ring %d); want the bound %d", len(tr.ended), len(tr.endedOrder), rememberEnded)
+	if n := tr.ended.Len(); n != rememberEnded {
+		t.Errorf("remembers %d ended calls; want the bound %d", n, rememberEnded)
 	}
 	// The newest are remembered: a late event of the last call is ignored.
 	last := fmt.Sprintf("c%d", rememberEnded+99)

@@ -93,6 +93,13 @@ func Compute(ctx context.Context, r events.Reader, from, to time.Time, opt Optio
 	return c.Result(), nil
 }
 
+// rememberEnded bounds how many ended calls a Computer remembers, so that
+// a call counts once however many events follow its call.end: a wrap-up
+// end, or the real end of a call whose node was declared dead (and ended
+// in the log, reason node_lost) while it went on, which can come an hour
+// later. 65,536 IDs take a few MB, and only in a range of that many calls.
+const rememberEnded = 1 << 16
+
 // Computer folds events into metrics one at a time, for callers that
 // stream from elsewhere (a JSONL file, a live tail). Feed it events in time
 // order, then call Result once.
@@ -100,6 +107,7 @@ type Computer struct {
 	opt     Options
 	buckets map[bucketKey]*bucket
 	calls   map[string]*callState // inbound calls, by call ID
+	ended   *events.EndedCalls    // inbound calls over: their late events are ignored
 	agents  map[string]*agentState
 	acw     map[string]*segment // agent -> ended segment awaiting wrap-up
 	nodes   map[nodeKey]*NodeStats
@@ -208,6 +216,7 @@ func NewComputer(opt Options) (*Computer, error) {
 		nodes:   make(map[nodeKey]*NodeStats),
 		days:    make(map[int64]*DayTraffic),
 		callers: make(map[string]time.Time),
+		ended:   events.NewEndedCalls(rememberEnded),
 
 		dialled:  make(map[string]*callState),
 		cbVisits: make(map[string]*visit),
@@ -286,7 +295,7 @@ func (c *Computer) Add(e events.Event) {
 		c.wrapupEnd(e.Agent, ts)
 		return
 	}
-	if e.CallID == "" || c.callbackEvent(e) {
+	if e.CallID == "" || c.callbackEvent(e) || c.ended.Late(e) {
 		return
 	}
 	cs := c.call(e.CallID)
@@ -376,6 +385,7 @@ func (c *Computer) Add(e events.Event) {
 		c.segmentEvent(cs, e)
 	case events.CallEnd:
 		c.callEnd(e.CallID, cs, e)
+		c.ended.Mark(e.CallID)
 	}
 }
 

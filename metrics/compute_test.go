@@ -150,3 +150,33 @@ func TestOptionsValidation(t *testing.T) {
 		}
 	}
 }
+
+// A call counts once however many events follow its call.end. In a
+// cluster, a node paused past dead_after is reaped: the reaper ends its
+// calls in the log (reason node_lost); a call that went on then logs its
+// own events and its real call.end as the node resumes.
+func TestCallCountsOnceAfterItsEnd(t *testing.T) {
+	r := run(t,
+		e(0, events.CallStart, "c1", "", "", "from", "+1"),
+		e(1, events.QueueEnter, "c1", "billing", ""),
+		e(5, events.QueueConnect, "c1", "billing", "a1"),
+		e(30, events.CallEnd, "c1", "", "", "by", "system", "reason", "node_lost"),
+		// The paused node resumes: late events of the same call.
+		e(40, events.CallHold, "c1", "billing", "a1"),
+		e(50, events.CallUnhold, "c1", "billing", "a1"),
+		e(90, events.CallEnd, "c1", "", "", "by", "caller"),
+		e(95, events.AgentWrapupEnd, "c1", "billing", "a1"),
+	)
+	want := CallOutcomes{Total: 1, Agent: 1}
+	if r.Calls != want {
+		t.Errorf("outcomes = %+v; want %+v", r.Calls, want)
+	}
+	row := r.Total()
+	if row.Offered != 1 || row.Answered != 1 || row.Handled != 1 || row.Abandoned != 0 {
+		t.Errorf("total = offered %d answered %d handled %d abandoned %d; want 1 1 1 0",
+			row.Offered, row.Answered, row.Handled, row.Abandoned)
+	}
+	if row.AvgHold != ratio(0, 1) {
+		t.Errorf("hold after the end counted: avg hold %v", row.AvgHold)
+	}
+}
