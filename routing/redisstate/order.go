@@ -79,17 +79,7 @@ end
 // reserveInOrderScript: KEYS presence, resv, owned, nodes, yield, call;
 // ARGV agent, value, lease ms, node, score, window ms, yield ttl ms,
 // dead after ms, prefix, channel, call, then the agent's groups.
-var reserveInOrderScript = redis.NewScript(serverNow + unyieldLua + `
-if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'ready' then return 'not_ready' end
-local cur = redis.call('GET', KEYS[2])
-if cur then
-  if cur == ARGV[2] then
-    redis.call('PEXPIRE', KEYS[2], ARGV[3])
-    return 'ok'
-  end
-  return 'busy'
-end
-if not redis.call('ZSCORE', KEYS[4], ARGV[4]) then return 'dead' end
+var reserveInOrderScript = redis.NewScript(serverNow + unyieldLua + reserveChecksLua + `
 local score = tonumber(ARGV[5])
 local y = redis.call('HMGET', KEYS[5], 'until', 'score')
 if y[1] then

@@ -18,8 +18,11 @@ const (
 	NodeIsDead Outcome = "dead"      // this node was declared dead; see ErrNodeDead
 )
 
-// reserveScript: KEYS presence, resv, owned, nodes; ARGV agent, value, lease ms, node.
-var reserveScript = redis.NewScript(`
+// reserveChecksLua is how every claim begins, in order or not: with KEYS
+// presence, resv, owned, nodes and ARGV agent, value, lease ms, node first,
+// it answers not_ready, busy or dead, or renews this call's own hold (ok),
+// and otherwise falls through to the claim.
+const reserveChecksLua = `
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= 'ready' then return 'not_ready' end
 local cur = redis.call('GET', KEYS[2])
 if cur then
@@ -30,6 +33,10 @@ if cur then
   return 'busy'
 end
 if not redis.call('ZSCORE', KEYS[4], ARGV[4]) then return 'dead' end
+`
+
+// reserveScript: KEYS presence, resv, owned, nodes; ARGV agent, value, lease ms, node.
+var reserveScript = redis.NewScript(reserveChecksLua + `
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[1])
 return 'ok'
