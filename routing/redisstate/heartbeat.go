@@ -91,7 +91,8 @@ func (s *Store) Heartbeat(ctx context.Context, held map[string]string) (Beat, er
 	return b, nil
 }
 
-// reapScript: KEYS nodes, orphans, lost; ARGV prefix, dead after ms, sep.
+// reapScript: KEYS nodes, orphans, lost; ARGV prefix, dead after ms, sep,
+// lost records kept.
 var reapScript = redis.NewScript(serverNow + `
 local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[2])))
 local freed, orphaned, lost, cut = {}, {}, {}, {}
@@ -122,6 +123,7 @@ for _, node in ipairs(dead) do
       redis.call('DEL', ck)
       local rec = node .. ARGV[3] .. id .. ARGV[3] .. c[1]
       redis.call('RPUSH', KEYS[3], rec)
+      redis.call('LTRIM', KEYS[3], -tonumber(ARGV[4]), -1)
       table.insert(lost, rec)
       closed[id] = true
     end
@@ -162,7 +164,7 @@ type Reaped struct {
 // concurrent runs safe (each dead node is handled once).
 func (s *Store) Reap(ctx context.Context) (Reaped, error) {
 	v, err := s.run(ctx, reapScript, []string{s.nodesKey(), s.key("orphans"), s.key("lost")},
-		s.prefix, ms(s.deadAfter), sep).Slice()
+		s.prefix, ms(s.deadAfter), sep, s.lostKept).Slice()
 	if err != nil {
 		return Reaped{}, fmt.Errorf("redisstate: reap: %w", err)
 	}

@@ -42,7 +42,16 @@ type Options struct {
 	// better-placed call on another node (ReserveInOrder). Default
 	// DefaultYieldWindow.
 	YieldWindow time.Duration
+	// LostKept bounds the record of callers lost with a dead node
+	// (LostCalls), newest kept. Default DefaultLostKept.
+	LostKept int
 }
+
+// DefaultLostKept: the event log holds each lost caller (queue.abandon and
+// call.end, reason node_lost); the record in Redis is for an operator's
+// look after an outage and must not grow without end over months of
+// node failures.
+const DefaultLostKept = 10000
 
 // Store is one node's handle on the shared state. It is safe for
 // concurrent use.
@@ -54,6 +63,7 @@ type Store struct {
 	deadAfter time.Duration
 	// yieldWindow: see Options.YieldWindow.
 	yieldWindow time.Duration
+	lostKept    int
 	trips       atomic.Int64
 }
 
@@ -77,11 +87,14 @@ func New(rdb *redis.Client, opt Options) (*Store, error) {
 	if opt.YieldWindow == 0 {
 		opt.YieldWindow = DefaultYieldWindow
 	}
+	if opt.LostKept <= 0 {
+		opt.LostKept = DefaultLostKept
+	}
 	if opt.Lease <= opt.DeadAfter {
 		return nil, fmt.Errorf("redisstate: lease %v must exceed dead_after %v", opt.Lease, opt.DeadAfter)
 	}
 	return &Store{rdb: rdb, node: opt.Node, prefix: opt.Prefix, lease: opt.Lease, deadAfter: opt.DeadAfter,
-		yieldWindow: opt.YieldWindow}, nil
+		yieldWindow: opt.YieldWindow, lostKept: opt.LostKept}, nil
 }
 
 // Dial parses a redis:// URL and connects.

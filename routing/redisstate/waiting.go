@@ -149,7 +149,7 @@ func (s *Store) Adopt(ctx context.Context, max int) ([]Waiting, error) {
 }
 
 // LostCalls reads the record of callers who were waiting on nodes that
-// died, oldest first.
+// died, oldest first: the newest Options.LostKept of them.
 func (s *Store) LostCalls(ctx context.Context) ([]LostCall, error) {
 	s.trips.Add(1)
 	recs, err := s.rdb.LRange(ctx, s.key("lost"), 0, -1).Result()

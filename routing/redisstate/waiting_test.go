@@ -73,15 +73,7 @@ func TestDeadNodesCallsAccountedFor(t *testing.T) {
 	if err := b.Enqueue(ctx, Waiting{CallID: "live2", Group: "billing", EnqueuedAt: t0.Add(500 * time.Millisecond)}); err != nil {
 		t.Fatal(err)
 	}
-	var r Reaped
-	deadline := time.Now().Add(20 * time.Second)
-	for r.Nodes == nil && time.Now().Before(deadline) {
-		must[Beat](t)(b.Heartbeat(ctx, nil))
-		r = must[Reaped](t)(b.Reap(ctx))
-		if r.Nodes == nil {
-			time.Sleep(50 * time.Millisecond) // the reaper's period
-		}
-	}
+	r := reapUntilDead(t, b)
 	slices.Sort(r.Orphaned)
 	if !slices.Equal(r.Nodes, []string{"a"}) || !slices.Equal(r.Orphaned, []string{"cb1", "cb2"}) ||
 		!slices.Equal(r.LostCalls, []LostCall{{Node: "a", CallID: "live1", Group: "billing"}}) {
@@ -106,17 +98,55 @@ func TestDeadNodesCallsAccountedFor(t *testing.T) {
 	}
 	// b dies too: the callbacks it adopted go up for adoption again.
 	c2 := c.node("c")
-	deadline = time.Now().Add(20 * time.Second)
-	r = Reaped{}
-	for r.Nodes == nil && time.Now().Before(deadline) {
-		must[Beat](t)(c2.Heartbeat(ctx, nil))
-		r = must[Reaped](t)(c2.Reap(ctx))
-		if r.Nodes == nil {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	r = reapUntilDead(t, c2)
 	slices.Sort(r.Orphaned)
 	if !slices.Equal(r.Orphaned, []string{"cb1", "cb2"}) {
 		t.Fatalf("after b died: %+v", r)
+	}
+}
+
+// reapUntilDead beats and reaps as live's reaper does until a node is
+// declared dead, and returns that reap.
+func reapUntilDead(t *testing.T, live *Store) Reaped {
+	t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+		must[Beat](t)(live.Heartbeat(ctx, nil))
+		if r := must[Reaped](t)(live.Reap(ctx)); r.Nodes != nil {
+			return r
+		}
+		time.Sleep(50 * time.Millisecond) // the reaper's period
+	}
+	t.Fatal("no node declared dead in 20 s")
+	return Reaped{}
+}
+
+// The record of lost callers is bounded (newest kept), while every lost
+// caller is still handed to the reaper, which logs each one.
+func TestLostCallsRecordIsBounded(t *testing.T) {
+	ctx := context.Background()
+	c := newCluster(t, Options{DeadAfter: 300 * time.Millisecond, Lease: time.Minute, LostKept: 2})
+	t0 := time.Now().Add(-time.Minute)
+	a := c.node("a")
+	must[Beat](t)(a.Heartbeat(ctx, nil))
+	for i, id := range []string{"a1", "a2", "a3"} {
+		if err := a.Enqueue(ctx, Waiting{CallID: id, Group: "billing", EnqueuedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := c.node("b")
+	must[Beat](t)(b.Heartbeat(ctx, nil))
+	if r := reapUntilDead(t, b); len(r.LostCalls) != 3 {
+		t.Fatalf("reaped %d lost callers; want all 3 for the log", len(r.LostCalls))
+	}
+	if err := b.Enqueue(ctx, Waiting{CallID: "b1", Group: "billing", EnqueuedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if r := reapUntilDead(t, c.node("c")); len(r.LostCalls) != 1 {
+		t.Fatalf("reaped %+v; want b1 lost", r.LostCalls)
+	}
+	lost := must[[]LostCall](t)(b.LostCalls(ctx))
+	if len(lost) != 2 || lost[1].CallID != "b1" {
+		t.Fatalf("lost calls record %+v; want 2, the newest b1", lost)
 	}
 }
