@@ -182,6 +182,9 @@ func TestClusterAgentsAcrossNodes(t *testing.T) {
 			"--sip", sipAddrs[i], "--http", httpAddrs[i], "--data", t.TempDir(), "--log-level", "warn",
 			"--cluster", r.URL()+","+dbURL))
 	}
+	if err := k.WaitDispatching(ctx, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	host, _ := os.Hostname()
 	nodeName := func(i int) string { _, port, _ := net.SplitHostPort(sipAddrs[i]); return host + "-" + port }
 	probe, err := redisstate.Dial(ctx, r.URL(), redisstate.Options{Node: "probe"})

@@ -135,6 +135,9 @@ func TestClusterBehindKamailio(t *testing.T) {
 			time.Sleep(50 * time.Millisecond) // the writer's batch period
 		}
 	}
+	if err := k.WaitDispatching(context.Background(), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	store, err := redisstate.Dial(context.Background(), r.URL(), redisstate.Options{Node: "probe"})
 	if err != nil {
 		t.Fatal(err)
