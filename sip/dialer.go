@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-cc/switchboard/media"
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/sip/b2bua"
+	"github.com/switchboard-cc/switchboard/sip/sdpaudio"
 )
 
 // Trunk defaults (TrunkConfig).
@@ -146,6 +147,7 @@ type Dialer struct {
 
 	mu       sync.Mutex
 	runCtx   context.Context // Serve's: callbacks end with it
+	local    netip.AddrPort  // the signalling socket's address, once ready
 	calls    map[*Outbound]struct{}
 	active   map[string]bool // callback call IDs being dialled or talking
 	attempts map[string]int  // callback call ID -> customer attempts so far
@@ -207,21 +209,25 @@ func (d *Dialer) Serve(ctx context.Context) error {
 		host = d.srv.mediaIP.String()
 	}
 	d.fromHost = host
+	// The trunk's peer, or anyone who can send to this socket, is heard by
+	// the stack as a caller is by the Server's: its log is limited the
+	// same way (loglimit.go).
+	stackLog := slog.New(newLimitedHandler(d.log.Handler(), time.Now))
 	agent, err := sipgo.NewUA(sipgo.WithUserAgent(d.srv.cfg.UserAgent), sipgo.WithUserAgentHostname(host),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(d.log),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(stackLog),
 			sip.WithTransactionLayerUnhandledResponseHandler(func(*sip.Response) {})),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(d.log)))
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(stackLog)))
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("sip: trunk user agent: %w", err)
 	}
 	defer agent.Close()
-	srv, err := sipgo.NewServer(agent, sipgo.WithServerLogger(d.log))
+	srv, err := sipgo.NewServer(agent, sipgo.WithServerLogger(stackLog))
 	if err != nil {
 		conn.Close()
 		return fmt.Errorf("sip: trunk server: %w", err)
 	}
-	client, err := sipgo.NewClient(agent, sipgo.WithClientLogger(d.log), sipgo.WithClientHostname(host),
+	client, err := sipgo.NewClient(agent, sipgo.WithClientLogger(stackLog), sipgo.WithClientHostname(host),
 		sipgo.WithClientPort(int(laddr.Port())), sipgo.WithClientConnectionAddr(laddr.String()))
 	if err != nil {
 		conn.Close()
@@ -247,6 +253,7 @@ func (d *Dialer) Serve(ctx context.Context) error {
 	d.log.Info("sip trunk ready", "local", laddr.String(), "uri", d.cfg.URI)
 	d.mu.Lock()
 	d.runCtx = ctx
+	d.local = laddr
 	d.mu.Unlock()
 	close(d.ready)
 
@@ -353,26 +360,38 @@ func (d *Dialer) Dial(ctx context.Context, callID, number string, ring time.Dura
 		return fail(fmt.Errorf("invite %s: %w", target.String(), err))
 	}
 	ringCtx, stop := context.WithTimeout(ctx, ring)
-	err = dialog.WaitAnswer(ringCtx, sipgo.AnswerOptions{})
+	err = waitAnswer(ringCtx, dialog)
+	rangOut := ringCtx.Err() != nil // before stop, which cancels it in any case
 	stop()
 	if err != nil {
+		// The customer may have answered all the same: a 200 OK that
+		// crossed our CANCEL, or one sipgo could make no dialog of (no To
+		// tag). Their phone is then off the hook; it is hung up, not left
+		// open in silence until it gives up on our ACK.
+		if r := dialog.InviteResponse; r != nil && r.IsSuccess() {
+			hangUpUnwanted(dialog)
+		}
 		dialog.Close()
 		var refused *sipgo.ErrDialogResponse
 		switch {
 		case errors.As(err, &refused):
-			return fail(&DialError{Status: refused.Res.StatusCode, Reason: refused.Res.Reason})
+			return fail(&DialError{Status: refused.Res.StatusCode, Reason: printable(refused.Res.Reason, maxReasonLen)})
 		case ctx.Err() != nil:
 			return fail(context.Cause(ctx))
-		case ringCtx.Err() != nil:
+		case rangOut:
 			return fail(&DialError{Reason: "no answer"})
 		}
 		return fail(fmt.Errorf("invite %s: %w", target.String(), err))
 	}
 	o.dialog = dialog
 	ans, err := parseOffer(dialog.InviteResponse.Body())
+	if err == nil {
+		err = mediaToSend(ans)
+	}
 	if err != nil {
-		dialog.Ack(ctx)
-		dialog.Bye(ctx)
+		// Answered with nothing we can talk to: hang up at once rather
+		// than ring an agent for a customer who would hear nothing.
+		hangUpUnwanted(dialog)
 		dialog.Close()
 		return fail(fmt.Errorf("customer's sdp answer: %w", err))
 	}
@@ -388,6 +407,73 @@ func (d *Dialer) Dial(ctx context.Context, callID, number string, ring time.Dura
 	d.calls[o] = struct{}{}
 	d.mu.Unlock()
 	return o, nil
+}
+
+// waitAnswer waits for the customer's final response until ctx ends (then
+// sipgo cancels the INVITE). sipgo's WaitAnswer gives up after ten
+// responses and leaves the INVITE pending: the phone rings on, nobody
+// cancels it, and every further response blocks a goroutine on the
+// transaction for good. A trunk that sends more provisionals than that
+// (repeated 180s, 183 updates) is waited on again, as long as each wait
+// read something and the last response was provisional.
+func waitAnswer(ctx context.Context, dialog *sipgo.DialogClientSession) error {
+	for {
+		read := 0
+		err := dialog.WaitAnswer(ctx, sipgo.AnswerOptions{OnResponse: func(*sip.Response) error { read++; return nil }})
+		if err == nil || read == 0 || ctx.Err() != nil {
+			return err
+		}
+		if r := dialog.InviteResponse; r == nil || !r.IsProvisional() {
+			return err
+		}
+	}
+}
+
+// hangUpUnwanted ACKs a 2xx we will not use and sends BYE, bounded in
+// time whatever the dial's context (it may be the one that ended).
+func hangUpUnwanted(dialog *sipgo.DialogClientSession) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := dialog.Ack(ctx); err != nil {
+		return
+	}
+	dialog.Bye(ctx)
+}
+
+// mediaToSend refuses an answer that leaves the customer unable to hear
+// us: on hold (c=0.0.0.0), inactive or sendonly. To our sendrecv offer a
+// phone that picks up answers sendrecv (or recvonly).
+func mediaToSend(ans offer) error {
+	switch {
+	case ans.OnHold || ans.Remote.Addr().IsUnspecified():
+		return fmt.Errorf("%w: no address to send audio to (%s)", sdpaudio.ErrNoMedia, ans.Remote.Addr())
+	case ans.Direction == sdpaudio.Inactive || ans.Direction == sdpaudio.SendOnly:
+		return fmt.Errorf("%w: customer's audio is %s", sdpaudio.ErrNoMedia, ans.Direction)
+	}
+	return nil
+}
+
+// maxReasonLen bounds the reason phrase of a refusal we keep (it goes into
+// the log and the error): a trunk can send up to a datagram's worth.
+const maxReasonLen = 64
+
+// printable is s clipped to max bytes, with anything but printable ASCII
+// replaced by '?'.
+func printable(s string, max int) string {
+	b := []byte(s)
+	clipped := len(b) > max
+	if clipped {
+		b = b[:max]
+	}
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e {
+			b[i] = '?'
+		}
+	}
+	if clipped {
+		return string(b) + "…"
+	}
+	return string(b)
 }
 
 // offerSDP offers G.711 µ-law and A-law with RFC 4733 events.
