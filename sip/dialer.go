@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -246,6 +247,10 @@ func (d *Dialer) Serve(ctx context.Context) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ServeUDP(conn) }()
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() { defer close(swept); d.sweepRTPTimeouts(sweepCtx) }()
+	defer func() { stopSweep(); <-swept }()
 	if err := waitListening(agent.TransportLayer(), "udp", laddr.String(), errc); err != nil {
 		conn.Close()
 		return err
@@ -268,8 +273,10 @@ func (d *Dialer) Serve(ctx context.Context) error {
 	return serveErr
 }
 
-// onInvite answers a customer's re-INVITE (session refresh, hold) with the
-// media we already use; the trunk takes no new calls.
+// onInvite answers a customer's re-INVITE (session refresh, hold, a media
+// move) as the Server answers a caller's (RFC 3264 §8.4); the trunk takes
+// no new calls. An offer that does not parse is refused 400, one we cannot
+// use 488, and the call goes on as it was.
 func (d *Dialer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if to := req.To(); to == nil || !to.Params.Has("tag") {
 		respond(tx, req, 403, "Forbidden")
@@ -292,9 +299,79 @@ func (d *Dialer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(tx, req, 481, "Call/Transaction Does Not Exist")
 		return
 	}
-	res := sip.NewResponseFromRequest(req, 200, "OK", found.answerSDP())
+	o := found
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(req.Body()) > 0 {
+		no, err := parseOffer(req.Body())
+		switch {
+		case errors.Is(err, errBadSDP):
+			respond(tx, req, 400, "Bad Request (SDP)")
+			return
+		case err != nil:
+			respond(tx, req, 488, "Not Acceptable Here")
+			return
+		case no.Codec.PayloadType != o.codec.PayloadType:
+			respond(tx, req, 488, "Not Acceptable Here") // a codec change would need a new session
+			return
+		}
+		o.held = no.OnHold || no.Direction == SendOnly || no.Direction == Inactive
+		o.dir = no.Direction.Reverse()
+		if !no.OnHold {
+			o.session.SetRemote(no.Remote)
+		}
+		o.session.SetSending(!o.held)
+	}
+	body := answer(o.local, offer{Codec: o.codec, DTMFPT: o.dtmfPT}, o.dir, o.sdpSession, o.sdpVersion.Add(1))
+	res := sip.NewResponseFromRequest(req, 200, "OK", body)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	tx.Respond(res)
+}
+
+// sweepRTPTimeouts ends answered calls whose customer sent no RTP for the
+// Server's RTPTimeout, unless they hold us (a trunk that lost the call
+// without a BYE must not keep an agent talking to nobody). The owner's
+// Hangup then sends BYE.
+func (d *Dialer) sweepRTPTimeouts(ctx context.Context) {
+	timeout := d.srv.cfg.RTPTimeout
+	if timeout <= 0 {
+		return
+	}
+	t := time.NewTicker(min(time.Second, timeout/4))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		now := time.Now()
+		d.mu.Lock()
+		calls := make([]*Outbound, 0, len(d.calls))
+		for o := range d.calls {
+			calls = append(calls, o)
+		}
+		d.mu.Unlock()
+		for _, o := range calls {
+			o.mu.Lock()
+			held := o.held
+			o.mu.Unlock()
+			last := o.session.LastReceived()
+			if last.Before(o.answeredAt) {
+				last = o.answeredAt
+			}
+			if held || now.Sub(last) < timeout {
+				continue
+			}
+			select {
+			case <-o.done:
+				continue
+			default:
+			}
+			d.log.Info("callback: no rtp from the customer, ending the call", "call_id", o.callID, "silent_for", now.Sub(last).Round(time.Millisecond))
+			o.finish(ivr.BySystem, "rtp_timeout")
+		}
+	}
 }
 
 func (d *Dialer) hangUpAll() {
@@ -403,6 +480,9 @@ func (d *Dialer) Dial(ctx context.Context, callID, number string, ring time.Dura
 	o.session = media.NewSession(media.SessionConfig{Conn: conn, Remote: ans.Remote, Codec: ans.Codec, DTMFPayloadType: ans.DTMFPT})
 	o.session.Start(d.srv.pacer)
 	o.stopWatch = context.AfterFunc(dialog.Context(), func() { o.finish(ivr.ByCaller, "bye") })
+	o.answeredAt = time.Now()
+	o.dir = SendRecv
+	o.sdpVersion.Store(1) // the offer's
 	d.mu.Lock()
 	d.calls[o] = struct{}{}
 	d.mu.Unlock()
@@ -503,6 +583,12 @@ type Outbound struct {
 	codec      media.Codec
 	dtmfPT     uint8
 	stopWatch  func() bool
+	answeredAt time.Time
+	sdpVersion atomic.Uint64 // grows with each answer to a re-INVITE
+
+	mu   sync.Mutex // held and dir: the customer's re-INVITEs set them
+	held bool       // the customer holds us: no RTP expected, none sent
+	dir  Direction  // ours, in the last answer
 
 	endOnce     sync.Once
 	by, reason  string
@@ -528,10 +614,6 @@ func (o *Outbound) finish(by, reason string) {
 }
 
 func (o *Outbound) gone() error { return fmt.Errorf("customer %s: %w", o.reason, ivr.ErrHangup) }
-
-func (o *Outbound) answerSDP() []byte {
-	return answer(o.local, offer{Codec: o.codec, DTMFPT: o.dtmfPT}, SendRecv, o.sdpSession, 2)
-}
 
 // Play plays prompts to the customer; it returns when they are done, the
 // customer hangs up (an error wrapping ivr.ErrHangup) or ctx ends.

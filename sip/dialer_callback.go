@@ -114,6 +114,13 @@ func (d *Dialer) runCallback(ctx context.Context, due routing.CallbackDue, attem
 func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, offer routing.Offer, reserved time.Time) (by, reason string) {
 	gone := func() (string, string) {
 		t.Abandon()
+		select {
+		case <-call.Done():
+			if by, reason := call.Ended(); by == ivr.BySystem && reason == "rtp_timeout" {
+				return by, reason // the customer's line went dead, no BYE
+			}
+		default:
+		}
 		return ivr.ByCaller, ivr.ReasonCallerHangup
 	}
 	if err := call.Play(ctx, ivr.Playback{Prompts: []ivr.Prompt{{Name: "connecting", File: d.cfg.Connecting}}}); err != nil {

@@ -7,11 +7,16 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-cc/switchboard/ivr"
+	"github.com/switchboard-cc/switchboard/media"
 )
 
 // rawTrunk is a trunk peer on a loopback UDP socket that answers the
@@ -19,9 +24,10 @@ import (
 // a sipgo phone cannot play. Every request the dialler sends arrives on
 // reqs; BYE is answered 200 at once.
 type rawTrunk struct {
-	t    *testing.T
-	conn *net.UDPConn
-	reqs chan *sip.Request
+	t     *testing.T
+	conn  *net.UDPConn
+	reqs  chan *sip.Request
+	resps chan *sip.Response // to requests the trunk sent (re-INVITE)
 }
 
 func newRawTrunk(t *testing.T) *rawTrunk {
@@ -30,7 +36,7 @@ func newRawTrunk(t *testing.T) *rawTrunk {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &rawTrunk{t: t, conn: c, reqs: make(chan *sip.Request, 256)}
+	tr := &rawTrunk{t: t, conn: c, reqs: make(chan *sip.Request, 256), resps: make(chan *sip.Response, 64)}
 	go func() {
 		buf := make([]byte, 65535)
 		for {
@@ -40,6 +46,12 @@ func newRawTrunk(t *testing.T) *rawTrunk {
 				return
 			}
 			if m, err := sip.ParseMessage(append([]byte(nil), buf[:n]...)); err == nil {
+				if r, ok := m.(*sip.Response); ok {
+					select {
+					case tr.resps <- r:
+					default:
+					}
+				}
 				if r, ok := m.(*sip.Request); ok {
 					if r.Method == sip.BYE || r.Method == sip.OPTIONS {
 						res := sip.NewResponseFromRequest(r, 200, "OK", nil)
@@ -115,16 +127,68 @@ func (tr *rawTrunk) respond(req *sip.Request, status, toTag string, extra []stri
 
 // answerSDP is a customer's answer with connection address ip and the
 // direction attribute dir.
-func answerSDP(ip, dir string) string {
-	return "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=" + dir + "\r\n"
+func answerSDP(ip, dir string) string { return sdpAt(ip, 40000, dir) }
+
+func sdpAt(ip string, port int, dir string) string {
+	return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=%s\r\n", ip, port, dir)
+}
+
+// answer takes the dialler's INVITE and answers it 200 with sdp (To tag
+// toTag), returning the INVITE.
+func (tr *rawTrunk) answer(toTag, sdp string) *sip.Request {
+	inv := tr.next(sip.INVITE, 5*time.Second)
+	if inv == nil {
+		return nil
+	}
+	tr.respond(inv, "200 OK", toTag, []string{"Contact: <sip:c@" + tr.addr() + ">", "Content-Type: application/sdp"}, sdp)
+	return inv
+}
+
+// reinvite sends the dialler a re-INVITE in the dialog inv/toTag with body
+// and returns the final response (nil if none comes).
+func (tr *rawTrunk) reinvite(inv *sip.Request, toTag string, cseq int, body string, to string) *sip.Response {
+	tr.t.Helper()
+	branch := fmt.Sprintf("z9hG4bK-re%d", cseq)
+	raw := "INVITE " + inv.Contact().Address.String() + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + tr.addr() + ";branch=" + branch + "\r\n" +
+		"From: " + inv.To().Value() + ";tag=" + toTag + "\r\n" +
+		"To: " + inv.From().Value() + "\r\n" +
+		"Call-ID: " + inv.CallID().Value() + "\r\n" +
+		fmt.Sprintf("CSeq: %d INVITE\r\n", cseq) +
+		"Contact: <sip:c@" + tr.addr() + ">\r\nContent-Type: application/sdp\r\n" +
+		fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(body), body)
+	dst, err := net.ResolveUDPAddr("udp", to)
+	if err != nil {
+		tr.t.Fatal(err)
+	}
+	if _, err := tr.conn.WriteToUDP([]byte(raw), dst); err != nil {
+		tr.t.Fatal(err)
+	}
+	deadline := time.After(5 * time.Second)
+	for {
+		select {
+		case r := <-tr.resps:
+			if b, _ := r.Via().Params.Get("branch"); r.StatusCode < 200 || b != branch {
+				continue
+			}
+			ack := "ACK " + inv.Contact().Address.String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + tr.addr() + ";branch=" + branch + "-ack\r\n" +
+				"From: " + inv.To().Value() + ";tag=" + toTag + "\r\nTo: " + r.To().Value() + "\r\nCall-ID: " + inv.CallID().Value() + "\r\n" +
+				fmt.Sprintf("CSeq: %d ACK\r\nContent-Length: 0\r\n\r\n", cseq)
+			tr.conn.WriteToUDP([]byte(ack), dst)
+			return r
+		case <-deadline:
+			return nil
+		}
+	}
 }
 
 // rawDialer is a Server with a small RTP port range and a Dialer whose
 // trunk is tr; logs collects both their logs.
-func rawDialer(t *testing.T, tr *rawTrunk, logs *lockedBuffer) *Dialer {
+func rawDialer(t *testing.T, tr *rawTrunk, logs *lockedBuffer, cfg Config) *Dialer {
 	t.Helper()
 	base := 40000 + 4*rand.IntN(4000)
-	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: base, RTPPortMax: base + 3}, Deps{
+	cfg.Listen, cfg.RTPPortMin, cfg.RTPPortMax = "127.0.0.1:0", base, base+3
+	srv, err := New(cfg, Deps{
 		Handler: runs(noopHandler), Claims: func(string) bool { return true }, Prompts: testPrompts, Events: &eventLog{},
 	})
 	if err != nil {
@@ -197,7 +261,7 @@ func TestDialerHostileTrunkAnswers(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := newRawTrunk(t)
 			logs := &lockedBuffer{}
-			d := rawDialer(t, tr, logs)
+			d := rawDialer(t, tr, logs, Config{})
 			free := d.srv.ports.available()
 			go func() {
 				if inv := tr.next(sip.INVITE, 5*time.Second); inv != nil {
@@ -246,7 +310,7 @@ func TestDialerHostileTrunkAnswers(t *testing.T) {
 // silence (no ACK, no BYE) until the phone gave up.
 func TestDialerAnswerCrossingCancelIsHungUp(t *testing.T) {
 	tr := newRawTrunk(t)
-	d := rawDialer(t, tr, &lockedBuffer{})
+	d := rawDialer(t, tr, &lockedBuffer{}, Config{})
 	go func() {
 		inv := tr.next(sip.INVITE, 5*time.Second)
 		if inv == nil {
@@ -280,7 +344,7 @@ func TestDialerAnswerCrossingCancelIsHungUp(t *testing.T) {
 func TestDialerMalformedFloodDoesNotFloodTheLog(t *testing.T) {
 	tr := newRawTrunk(t)
 	logs := &lockedBuffer{}
-	d := rawDialer(t, tr, logs)
+	d := rawDialer(t, tr, logs, Config{})
 	c, err := net.Dial("udp", d.local.String())
 	if err != nil {
 		t.Fatal(err)
@@ -327,5 +391,115 @@ func TestDialerMalformedFloodDoesNotFloodTheLog(t *testing.T) {
 	}
 	if got == 0 {
 		t.Errorf("no log line at all about the malformed requests; want the first few. log:\n%.2000s", text)
+	}
+}
+
+// The customer's re-INVITEs are read, not just answered: a media move is
+// followed, hold stops our audio (and the answer says recvonly), an offer
+// that does not parse is refused 400 and one we cannot use 488, the call
+// going on as it was. Each answer's o= version grows (RFC 3264 §8).
+//
+// Before: every re-INVITE was answered 200 sendrecv with the same SDP
+// version and nothing changed: after a media move the customer heard
+// silence, a hold went on streaming, garbage was accepted.
+func TestDialerFollowsCustomerReinvite(t *testing.T) {
+	tr := newRawTrunk(t)
+	d := rawDialer(t, tr, &lockedBuffer{}, Config{})
+	first, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	moved, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer moved.Close()
+	var voicedMoved atomic.Int64
+	go countVoiced(moved, media.PCMU, &voicedMoved)
+	invc := make(chan *sip.Request, 1)
+	go func() { invc <- tr.answer("r1", sdpAt("127.0.0.1", first.LocalAddr().(*net.UDPAddr).Port, "sendrecv")) }()
+	ctx := ctxT(t, 20*time.Second)
+	call, err := d.Dial(ctx, "cb-reinvite", "13800138000", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer call.Hangup(ctxT(t, 5*time.Second))
+	inv := <-invc
+	to := d.local.String()
+
+	cases := []struct {
+		name     string
+		body     string
+		status   int
+		inAnswer string
+	}{
+		{"garbage", "v=0\r\nnot sdp at all\r\n", 400, ""},
+		{"no codec of ours", strings.Replace(sdpAt("127.0.0.1", 40000, "sendrecv"), "RTP/AVP 0\r\na=rtpmap:0 PCMU/8000", "RTP/AVP 18\r\na=rtpmap:18 G729/8000", 1), 488, ""},
+		{"hold", sdpAt("127.0.0.1", moved.LocalAddr().(*net.UDPAddr).Port, "sendonly"), 200, "a=recvonly"},
+		{"unhold, media moved", sdpAt("127.0.0.1", moved.LocalAddr().(*net.UDPAddr).Port, "sendrecv"), 200, "a=sendrecv"},
+	}
+	lastVersion := 1 // the offer's
+	for i, tc := range cases {
+		res := tr.reinvite(inv, "r1", 10+i, tc.body, to)
+		if res == nil {
+			t.Fatalf("%s: no answer to the re-INVITE", tc.name)
+		}
+		if res.StatusCode != tc.status {
+			t.Errorf("%s: re-INVITE answered %d; want %d", tc.name, res.StatusCode, tc.status)
+			continue
+		}
+		if tc.status != 200 {
+			continue
+		}
+		body := string(res.Body())
+		if !strings.Contains(body, tc.inAnswer) {
+			t.Errorf("%s: answer\n%s\nwant %q", tc.name, body, tc.inAnswer)
+		}
+		version := 0
+		if _, o, ok := strings.Cut(body, "o="); ok {
+			if f := strings.Fields(o); len(f) > 2 {
+				version, _ = strconv.Atoi(f[2])
+			}
+		}
+		if version <= lastVersion {
+			t.Errorf("%s: answer's o= version %d after %d; want it to grow", tc.name, version, lastVersion)
+		}
+		lastVersion = version
+	}
+	select {
+	case <-call.Done():
+		t.Fatalf("the call ended on the re-INVITEs: %v", call.gone())
+	default:
+	}
+	// After the move our audio reaches the new address.
+	go call.Play(ctx, ivr.Playback{Prompts: []ivr.Prompt{prompt("long")}})
+	waitFor(t, "our audio at the moved address", 5*time.Second, func() bool { return voicedMoved.Load() >= 10 })
+}
+
+// A customer whose line goes dead without a BYE (no RTP for the Server's
+// RTPTimeout) is ended by the system, reason rtp_timeout, so the owner
+// hangs up; a callback is not left talking to nobody. Before, the dialer
+// had no RTP timeout at all: such a call lasted until the agent hung up.
+func TestDialerEndsCallWithoutRTP(t *testing.T) {
+	tr := newRawTrunk(t)
+	d := rawDialer(t, tr, &lockedBuffer{}, Config{RTPTimeout: 300 * time.Millisecond})
+	go tr.answer("dead", answerSDP("127.0.0.1", "sendrecv"))
+	call, err := d.Dial(ctxT(t, 10*time.Second), "cb-dead", "13800138000", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-call.Done():
+	case <-time.After(10 * time.Second):
+		call.Hangup(ctxT(t, 5*time.Second))
+		t.Fatal("a call with no RTP at all was never ended")
+	}
+	if by, reason := call.Ended(); by != ivr.BySystem || reason != "rtp_timeout" {
+		t.Errorf("call ended by %s (%s); want system, rtp_timeout", by, reason)
+	}
+	call.Hangup(ctxT(t, 5*time.Second))
+	if tr.next(sip.BYE, 5*time.Second) == nil {
+		t.Errorf("no BYE after the RTP timeout")
 	}
 }

@@ -33,5 +33,9 @@
 // trunk from the Dialer's own signalling socket, with RTP ports and prompts
 // from the Server; an answered customer is bridged to agents through the
 // same B2BUA legs as a caller. Only digits (and a leading +) are ever put
-// in the trunk URI; every Outbound releases its port once hung up.
+// in the trunk URI; every Outbound releases its port once hung up. A 200 OK
+// the Dialer cannot use (bad or silent SDP, no To tag, one that crossed our
+// CANCEL) is ACKed and hung up with BYE; customers' re-INVITEs are followed
+// as callers' are, and a customer silent for RTPTimeout is ended (system,
+// rtp_timeout). The trunk socket's stack log is limited as the Server's.
 package sip
