@@ -369,7 +369,7 @@ func (d *Dialer) sweepRTPTimeouts(ctx context.Context) {
 			default:
 			}
 			d.log.Info("callback: no rtp from the customer, ending the call", "call_id", o.callID, "silent_for", now.Sub(last).Round(time.Millisecond))
-			o.finish(ivr.BySystem, "rtp_timeout")
+			o.finish(ivr.BySystem, reasonRTPTimeout)
 		}
 	}
 }

@@ -114,12 +114,8 @@ func (d *Dialer) runCallback(ctx context.Context, due routing.CallbackDue, attem
 func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, offer routing.Offer, reserved time.Time) (by, reason string) {
 	gone := func() (string, string) {
 		t.Abandon()
-		select {
-		case <-call.Done():
-			if by, reason := call.Ended(); by == ivr.BySystem && reason == "rtp_timeout" {
-				return by, reason // the customer's line went dead, no BYE
-			}
-		default:
+		if lineDead(call) {
+			return ivr.BySystem, reasonRTPTimeout
 		}
 		return ivr.ByCaller, ivr.ReasonCallerHangup
 	}
@@ -165,6 +161,10 @@ func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, of
 			case <-ctx.Done():
 				by = ivr.BySystem
 			}
+			if lineDead(call) {
+				t.Finish(ivr.BySystem)
+				return ivr.BySystem, reasonRTPTimeout
+			}
 			t.Finish(by)
 			if by == ivr.ByCaller {
 				return by, ivr.ReasonCallerHangup
@@ -184,6 +184,20 @@ func (d *Dialer) talk(ctx context.Context, call *Outbound, t *routing.Ticket, of
 		}
 		offer = next
 		reserved = d.srv.now().Add(offer.RingTimeout + routing.ReservationGrace)
+	}
+}
+
+const reasonRTPTimeout = "rtp_timeout"
+
+// lineDead reports whether call ended because the customer sent no RTP
+// (the Dialer's RTP timeout), not by a BYE.
+func lineDead(call *Outbound) bool {
+	select {
+	case <-call.Done():
+		by, reason := call.Ended()
+		return by == ivr.BySystem && reason == reasonRTPTimeout
+	default:
+		return false
 	}
 }
 

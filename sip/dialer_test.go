@@ -111,6 +111,12 @@ type callbackWorld struct {
 
 func newCallbackWorld(t *testing.T, customerBusy int32) *callbackWorld {
 	t.Helper()
+	return newCallbackWorldConfig(t, customerBusy, Config{})
+}
+
+// newCallbackWorldConfig is newCallbackWorld with the Server's cfg.
+func newCallbackWorldConfig(t *testing.T, customerBusy int32, cfg Config) *callbackWorld {
+	t.Helper()
 	if _, ok := any((*media.Session)(nil)).(b2bua.CallerMedia); !ok {
 		t.Skip("media.Session has no SetReceiver/WriteRTP: agent legs cannot take the customer's RTP")
 	}
@@ -123,7 +129,7 @@ func newCallbackWorld(t *testing.T, customerBusy int32) *callbackWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := startServerDeps(t, Config{}, Deps{Events: w.events, Agents: &AgentPhones{Registrar: reg, Legs: legs,
+	srv := startServerDeps(t, cfg, Deps{Events: w.events, Agents: &AgentPhones{Registrar: reg, Legs: legs,
 		HoldMusic: ivr.Playback{Prompts: []ivr.Prompt{prompt("moh")}}}},
 		func(context.Context, ivr.Call) {})
 	w.customer = newCustomerPhone(t, customerBusy)
@@ -318,4 +324,24 @@ func TestCallbackDroppedAfterAttempts(t *testing.T) {
 	if a, err := w.acd.Agent("1001"); err != nil || a.Activity != routing.Idle || a.Presence != routing.Ready {
 		t.Errorf("agent after the drop: %+v, %v; want ready and idle", a, err)
 	}
+}
+
+// A customer whose line is dead once answered (no RTP, no BYE) is hung up
+// after sip.rtp_timeout: the callback's call.end says by=system,
+// reason=rtp_timeout, and the customer's phone gets the BYE. Before, the
+// dialer had no RTP timeout and the callback went on to ring and bridge
+// an agent to nobody.
+func TestCallbackCustomerWithoutRTPIsHungUp(t *testing.T) {
+	w := newCallbackWorldConfig(t, 0, Config{RTPTimeout: 200 * time.Millisecond})
+	w.agent.ringOnly.Store(true)
+	ctx := ctxT(t, 10*time.Second)
+	if err := w.acd.RequestCallback(ctx, routing.Request{CallID: "cb5", Group: "billing", Caller: "13800138000"}, "13800138000"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the customer to answer", 5*time.Second, func() bool { return w.customer.current.Load() != nil })
+	waitFor(t, "call.end", 5*time.Second, func() bool { return len(w.events.find("cb5", events.CallEnd)) == 1 })
+	if end := w.events.find("cb5", events.CallEnd)[0]; end.Data["by"] != ivr.BySystem || end.Data["reason"] != "rtp_timeout" {
+		t.Errorf("call.end = %+v; want by system, reason rtp_timeout", end)
+	}
+	waitFor(t, "the customer's phone to get the BYE", 5*time.Second, func() bool { return w.customer.current.Load().Context().Err() != nil })
 }
