@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/switchboard-cc/switchboard/routing"
 	"github.com/switchboard-cc/switchboard/routing/redisstate"
 )
@@ -55,14 +58,20 @@ func applyClusterFlag(cfg *Config, v string) error {
 		switch {
 		case u == "":
 		case strings.HasPrefix(u, "redis://"), strings.HasPrefix(u, "rediss://"):
+			if _, err := redis.ParseURL(u); err != nil {
+				return fmt.Errorf("%w: --cluster %s is not a redis:// URL: %v", errUsage, redactURL(u), plainURLError(err))
+			}
 			if cfg.Cluster == nil {
 				cfg.Cluster = &ClusterConfig{}
 			}
 			cfg.Cluster.Redis = u
 		case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
+			if _, err := pgxpool.ParseConfig(u); err != nil {
+				return fmt.Errorf("%w: --cluster %s is not a usable postgres:// URL: %v", errUsage, redactURL(u), plainURLError(err))
+			}
 			cfg.Events.Store = u
 		default:
-			return fmt.Errorf("%w: --cluster %q: want redis://… and optionally postgres://…", errUsage, u)
+			return fmt.Errorf("%w: --cluster %s: want redis://… and optionally postgres://…", errUsage, redactURL(u))
 		}
 	}
 	if cfg.Cluster == nil || cfg.Cluster.Redis == "" {

@@ -42,9 +42,10 @@ type Config struct {
 	Cluster        *ClusterConfig          `yaml:"cluster"` // present: this node joins a cluster (cluster.go)
 	routing.Config `yaml:",inline"`        // skills, not_ready_reasons, groups, agents
 
-	source string // the file read, or "embedded defaults"
-	fsys   fs.FS  // the config file's folder (on disk or embedded)
-	dir    string // that folder on disk; "" when embedded
+	source string     // the file read, or "embedded defaults"
+	doc    *yaml.Node // that file's YAML, for positions (checkServices)
+	fsys   fs.FS      // the config file's folder (on disk or embedded)
+	dir    string     // that folder on disk; "" when embedded
 }
 
 // HTTPConfig is the API and wallboard listener.
@@ -103,6 +104,10 @@ func loadConfig(p string) (*Config, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", cfg.source, err)
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(raw, &doc) == nil {
+		cfg.doc = &doc
 	}
 	if cfg.HTTP.Listen == "" {
 		cfg.HTTP.Listen = defaultHTTPListen

@@ -55,6 +55,13 @@ func runServe(ctx context.Context, m *Main, args []string) error {
 	if err != nil {
 		return err
 	}
+	if issues := cfg.checkServices(); len(issues) > 0 {
+		lines := make([]string, len(issues))
+		for i, is := range issues {
+			lines[i] = is.format(cfg.source)
+		}
+		return errors.New(strings.Join(lines, "\n"))
+	}
 	if *sipAddr != "" {
 		cfg.SIP.Listen = *sipAddr
 	}

@@ -43,6 +43,10 @@ func runValidate(ctx context.Context, m *Main, args []string) error {
 	}
 	var issues []string
 	files := map[string]bool{} // files with an issue
+	for _, is := range cfg.checkServices() {
+		issues = append(issues, is.format(cfg.source))
+		files[cfg.source] = true
+	}
 	cals, calErrs := hours.Build(cfg.Calendars)
 	for _, ce := range calErrs {
 		for _, is := range ce.Issues {
