@@ -16,8 +16,9 @@ import (
 type SessionConfig struct {
 	// Conn is the call's RTP socket; the session owns it and closes it.
 	Conn *net.UDPConn
-	// Remote is where the SDP says to send. The first RTP packet from the
-	// peer replaces it (symmetric RTP, RFC 4961).
+	// Remote is where the SDP says to send. Packets are accepted from it;
+	// another source replaces it only while the session learns the peer's
+	// source (symmetric RTP, RFC 4961, held strictly: see Latch).
 	Remote netip.AddrPort
 	Codec  Codec
 	// DTMFPayloadType is the peer's telephone-event payload type (RFC 4733);
@@ -36,7 +37,8 @@ type Session struct {
 
 	// Guarded by mu: shared by the pacer tick and the call's control calls.
 	mu        sync.Mutex
-	remote    netip.AddrPort
+	remote    netip.AddrPort // where packets go: the peer's learned source
+	signalled netip.AddrPort // what the signalling named last
 	sending   bool
 	talkspurt bool
 	header    rtp.Header
@@ -50,7 +52,8 @@ type Session struct {
 	shardIndex int
 
 	// Receive side.
-	lastRx   atomic.Int64 // unix nanos of the last RTP packet; 0: none yet
+	moved    atomic.Uint64 // bumped when the signalling names another address: learn again
+	lastRx   atomic.Int64  // unix nanos of the last RTP packet; 0: none yet
 	recorder atomic.Pointer[Recorder]
 	tap      atomic.Pointer[func(pt uint8, payload []byte)]
 	relay    atomic.Pointer[func(pkt []byte)]
@@ -65,6 +68,7 @@ func NewSession(cfg SessionConfig) *Session {
 	s := &Session{
 		cfg:        cfg,
 		remote:     cfg.Remote,
+		signalled:  cfg.Remote,
 		sending:    true,
 		shardIndex: -1,
 		done:       make(chan struct{}),
@@ -124,10 +128,28 @@ func (s *Session) Remote() netip.AddrPort {
 	return s.remote
 }
 
-// SetRemote changes the destination (a re-INVITE moved the media).
+// SetRemote is the address the signalling names for the peer's media (a
+// re-INVITE): packets go there, and the session learns the peer's source
+// anew. Naming the address already named changes nothing, so a hold or a
+// session refresh neither undoes a learned NAT source nor opens a window
+// for another source.
 func (s *Session) SetRemote(a netip.AddrPort) {
 	s.mu.Lock()
-	s.remote = a
+	defer s.mu.Unlock()
+	if a == s.signalled {
+		return
+	}
+	s.signalled, s.remote = a, a
+	s.moved.Add(1)
+}
+
+// setPeer sends to the peer's source, learned since the signalling last
+// moved the media (moved); not if it moved the media again meanwhile.
+func (s *Session) setPeer(a netip.AddrPort, moved uint64) {
+	s.mu.Lock()
+	if s.moved.Load() == moved {
+		s.remote = a
+	}
 	s.mu.Unlock()
 }
 
@@ -295,7 +317,7 @@ func (s *Session) SetTap(f func(pt uint8, payload []byte)) {
 func (s *Session) readLoop() {
 	buf := make([]byte, 1500)
 	var rx receiver
-	rx.latched = s.cfg.Remote
+	rx.latch = NewLatch(s.cfg.Remote)
 	for {
 		n, src, err := s.cfg.Conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -315,10 +337,11 @@ func (s *Session) readLoop() {
 
 // receiver is the receive goroutine's private state.
 type receiver struct {
-	header  rtp.Header
-	latched netip.AddrPort
-	dtmf    dtmfDetector
-	pcm     [FrameSamples]int16
+	header rtp.Header
+	latch  Latch
+	moved  uint64 // the session's moved count latch was learned under
+	dtmf   dtmfDetector
+	pcm    [FrameSamples]int16
 }
 
 // receive handles one datagram. It must not allocate.
@@ -344,12 +367,22 @@ func (s *Session) receive(rx *receiver, pkt []byte, src netip.AddrPort, now time
 		s.stats.junk.Add(1) // comfort noise, RTCP on the RTP port, garbage
 		return
 	}
+	if m := s.moved.Load(); m != rx.moved {
+		rx.moved = m
+		s.mu.Lock()
+		rx.latch = NewLatch(s.signalled)
+		s.mu.Unlock()
+	}
+	ok, moved := rx.latch.Accept(src, rx.header.SequenceNumber)
+	if !ok {
+		s.stats.foreign.Add(1) // another source than the peer's: dropped, unheard
+		return
+	}
+	if moved {
+		s.setPeer(src, rx.moved)
+	}
 	s.lastRx.Store(now.UnixNano())
 	s.stats.packet(now, rx.header.Timestamp)
-	if src != rx.latched {
-		rx.latched = src
-		s.SetRemote(src)
-	}
 	if f := s.relay.Load(); f != nil {
 		(*f)(pkt) // bridged to an agent: the relay owns the caller's packets
 		return

@@ -275,7 +275,7 @@ func BenchmarkReceivePacket(b *testing.B) {
 	pkt := make([]byte, 12+FrameSamples)
 	src := netip.MustParseAddrPort("127.0.0.1:4000")
 	var rx receiver
-	rx.latched = src
+	rx.latch = NewLatch(src)
 	now := time.Now()
 	b.ReportAllocs()
 	for b.Loop() {

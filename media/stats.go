@@ -9,7 +9,8 @@ import (
 // recvStats follows RFC 3550 §6.4.1 interarrival jitter and the largest gap
 // between packets, for loadgen and the bench.
 type recvStats struct {
-	junk atomic.Uint64
+	junk    atomic.Uint64
+	foreign atomic.Uint64
 
 	mu      sync.Mutex
 	packets uint64
@@ -45,6 +46,7 @@ func (st *recvStats) packet(now time.Time, ts uint32) {
 type RecvStats struct {
 	Packets uint64        // audio and telephone-event packets accepted
 	Junk    uint64        // datagrams dropped: not RTP or an unknown payload type
+	Foreign uint64        // RTP dropped: from another source than the peer's (see Latch)
 	Jitter  time.Duration // RFC 3550 interarrival jitter estimate
 	MaxGap  time.Duration // longest time between two packets
 	First   time.Time
@@ -59,6 +61,7 @@ func (s *Session) Stats() RecvStats {
 	return RecvStats{
 		Packets: st.packets,
 		Junk:    st.junk.Load(),
+		Foreign: st.foreign.Load(),
 		Jitter:  time.Duration(st.jitter / SampleRate * float64(time.Second)),
 		MaxGap:  st.maxGap,
 		First:   st.firstAt,

@@ -131,6 +131,12 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, o offer) {
 		stopWatch()
 		s.calls.Delete(dialog.ID)
 		c.session.Close()
+		if n := c.session.Stats().Foreign; n > 0 {
+			// Someone else sent RTP to this call's port: a scan, or an
+			// attempt to take the call's media (media.Latch dropped it).
+			s.stats.RTPForeign.Add(n)
+			s.log.Warn("rtp from a foreign source dropped", "call_id", c.id, "packets", n)
+		}
 		s.ports.release(port)
 		dialog.Close()
 	}()

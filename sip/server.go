@@ -72,6 +72,7 @@ type Stats struct {
 	Flooded       atomic.Uint64 // refused by the per-source limit
 	AtLimit       atomic.Uint64 // refused at MaxCalls
 	RTPTimeouts   atomic.Uint64
+	RTPForeign    atomic.Uint64 // RTP packets from another source than the caller's, dropped
 	DigitsInfo    atomic.Uint64
 	DigitsRFC4733 atomic.Uint64
 }

@@ -31,13 +31,15 @@ var (
 		"Native SIP calls in progress.", nil, nil)
 	descSIPRTPTimeouts = prometheus.NewDesc("switchboard_sip_rtp_timeouts_total",
 		"Calls torn down because the caller sent no RTP.", nil, nil)
+	descSIPRTPForeign = prometheus.NewDesc("switchboard_sip_rtp_foreign_packets_total",
+		"RTP packets to a caller's media port from another source than the caller's, dropped (a port scan, or an attempt to take the call's media).", nil, nil)
 	descSIPDigits = prometheus.NewDesc("switchboard_sip_dtmf_digits_total",
 		"DTMF digits received, by how they came.", []string{"mode"}, nil)
 )
 
 func (c statsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEvents, descEventsPending, descEventWaits, descEventWriteErrors,
-		descSIPInvites, descSIPCalls, descSIPRTPTimeouts, descSIPDigits} {
+		descSIPInvites, descSIPCalls, descSIPRTPTimeouts, descSIPRTPForeign, descSIPDigits} {
 		ch <- d
 	}
 }
@@ -63,6 +65,7 @@ func (c statsCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descSIPInvites, s.AtLimit.Load(), "at_limit")
 		ch <- prometheus.MustNewConstMetric(descSIPCalls, prometheus.GaugeValue, float64(c.sip.Active()))
 		counter(descSIPRTPTimeouts, s.RTPTimeouts.Load())
+		counter(descSIPRTPForeign, s.RTPForeign.Load())
 		counter(descSIPDigits, s.DigitsRFC4733.Load(), "rfc4733")
 		counter(descSIPDigits, s.DigitsInfo.Load(), "info")
 	}

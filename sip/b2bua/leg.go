@@ -300,6 +300,9 @@ func (l *Leg) end(by string, sendBye bool) {
 		l.rtp.Close()
 		l.b.removeLeg(l.dialogID)
 		l.log.Info("agent leg ended", "by", by)
+		if n := l.rtp.Foreign(); n > 0 {
+			l.log.Warn("rtp from a foreign source dropped on the agent leg", "packets", n)
+		}
 		close(l.done)
 		if sendBye {
 			go func() {

@@ -24,24 +24,31 @@ type CallerMedia interface {
 	WriteRTP(pkt []byte) error
 }
 
-// UDPMedia is RTP over one UDP socket with symmetric latching (RFC 4961):
-// once the peer's packets arrive, replies go where they came from. The
-// agent side of every bridge uses it.
+// UDPMedia is RTP over one UDP socket with symmetric latching (RFC 4961),
+// held strictly (media.Latch): replies go where the peer's packets come
+// from, once that source is learned, and no stranger's packets are relayed.
+// The agent side of every bridge uses it.
 type UDPMedia struct {
-	conn   *net.UDPConn
-	remote atomic.Pointer[netip.AddrPort]
-	recv   atomic.Pointer[func([]byte)]
-	once   sync.Once
-	done   chan struct{}
+	conn    *net.UDPConn
+	remote  atomic.Pointer[netip.AddrPort]
+	recv    atomic.Pointer[func([]byte)]
+	foreign atomic.Uint64 // packets from another source than the peer's, dropped
+
+	mu        sync.Mutex
+	signalled netip.AddrPort // what the signalling named last
+	moved     atomic.Uint64  // bumped when it names another address
+
+	once sync.Once
+	done chan struct{}
 }
 
 var _ CallerMedia = (*UDPMedia)(nil)
 
 // NewUDPMedia takes ownership of conn and starts reading it.
 func NewUDPMedia(conn *net.UDPConn, remote netip.AddrPort) *UDPMedia {
-	m := &UDPMedia{conn: conn, done: make(chan struct{})}
-	m.SetRemote(remote)
-	go m.readLoop()
+	m := &UDPMedia{conn: conn, signalled: remote, done: make(chan struct{})}
+	m.remote.Store(&remote)
+	go m.readLoop(remote)
 	return m
 }
 
@@ -50,8 +57,23 @@ func (m *UDPMedia) LocalAddr() netip.AddrPort {
 	return m.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
-// SetRemote changes where packets go (a re-INVITE moved the peer's media).
-func (m *UDPMedia) SetRemote(a netip.AddrPort) { m.remote.Store(&a) }
+// SetRemote is the address the signalling names for the peer's media (the
+// answer, a re-INVITE): packets go there, and the peer's source is learned
+// anew. Naming the same address again changes nothing.
+func (m *UDPMedia) SetRemote(a netip.AddrPort) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if a == m.signalled {
+		return
+	}
+	m.signalled = a
+	m.remote.Store(&a)
+	m.moved.Add(1)
+}
+
+// Foreign counts the RTP packets dropped for coming from another source
+// than the peer's.
+func (m *UDPMedia) Foreign() uint64 { return m.foreign.Load() }
 
 // Remote is where packets currently go.
 func (m *UDPMedia) Remote() netip.AddrPort { return *m.remote.Load() }
@@ -83,9 +105,10 @@ func (m *UDPMedia) Close() error {
 	return err
 }
 
-func (m *UDPMedia) readLoop() {
+func (m *UDPMedia) readLoop(signalled netip.AddrPort) {
 	buf := make([]byte, 1500)
-	var latched netip.AddrPort
+	latch := media.NewLatch(signalled)
+	var moved uint64
 	for {
 		n, src, err := m.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
@@ -102,9 +125,23 @@ func (m *UDPMedia) readLoop() {
 		if n < 12 || buf[0]>>6 != 2 {
 			continue // not RTP (RTCP would need the next port; junk)
 		}
-		if src != latched {
-			latched = src
-			m.SetRemote(src)
+		if n := m.moved.Load(); n != moved {
+			moved = n
+			m.mu.Lock()
+			latch = media.NewLatch(m.signalled)
+			m.mu.Unlock()
+		}
+		ok, learned := latch.Accept(src, binary.BigEndian.Uint16(buf[2:4]))
+		if !ok {
+			m.foreign.Add(1)
+			continue
+		}
+		if learned {
+			m.mu.Lock()
+			if m.moved.Load() == moved { // not if the signalling moved the media meanwhile
+				m.remote.Store(&src)
+			}
+			m.mu.Unlock()
 		}
 		if f := m.recv.Load(); f != nil {
 			(*f)(buf[:n])
