@@ -303,19 +303,12 @@ func (d *Dialer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if len(req.Body()) > 0 {
-		no, err := parseOffer(req.Body())
-		switch {
-		case errors.Is(err, errBadSDP):
-			respond(tx, req, 400, "Bad Request (SDP)")
-			return
-		case err != nil:
-			respond(tx, req, 488, "Not Acceptable Here")
-			return
-		case no.Codec.PayloadType != o.codec.PayloadType:
-			respond(tx, req, 488, "Not Acceptable Here") // a codec change would need a new session
+		no, status, reason := readReoffer(req.Body(), o.codec.PayloadType)
+		if status != 0 {
+			respond(tx, req, status, reason)
 			return
 		}
-		o.held = no.OnHold || no.Direction == SendOnly || no.Direction == Inactive
+		o.held = holdsUs(no)
 		o.dir = no.Direction.Reverse()
 		if !no.OnHold {
 			o.session.SetRemote(no.Remote)

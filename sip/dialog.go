@@ -5,7 +5,6 @@ package sip
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -108,23 +107,14 @@ func (s *Server) onReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	o := c.offer
 	c.mu.Unlock()
 	if len(req.Body()) > 0 {
-		no, err := parseOffer(req.Body())
-		switch {
-		case errors.Is(err, errBadSDP):
-			respond(tx, req, 400, "Bad Request (SDP)")
-			return
-		case err != nil:
-			respond(tx, req, 488, "Not Acceptable Here")
-			return
-		}
-		if no.Codec.PayloadType != o.Codec.PayloadType {
-			// Switching codecs mid-call would need a new session; keep it simple.
-			respond(tx, req, 488, "Not Acceptable Here")
+		no, status, reason := readReoffer(req.Body(), o.Codec.PayloadType)
+		if status != 0 {
+			respond(tx, req, status, reason)
 			return
 		}
 		o = no
 	}
-	hold := o.OnHold || o.Direction == SendOnly || o.Direction == Inactive
+	hold := holdsUs(o)
 	c.mu.Lock()
 	wasHeld := c.held
 	c.held = hold

@@ -109,7 +109,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, o offer) {
 			c.addDigit(d)
 		},
 	})
-	if o.OnHold || o.Direction == SendOnly || o.Direction == Inactive {
+	if holdsUs(o) {
 		c.session.SetSending(false)
 	}
 	s.calls.Store(dialog.ID, c)
