@@ -215,12 +215,19 @@ func (c *Call) Collect(ctx context.Context, col ivr.Collect) (ivr.Collected, err
 // Terminator key or hangup. On hangup it returns the finished recording
 // together with the hangup error (a voicemail left before hanging up is
 // still a voicemail).
+//
+// Keys buffered before Record starts are not terminators of this recording
+// (they were meant for the prompt before it); every key from then on is,
+// including one pressed while the beep plays: the caller who presses # as
+// the beep sounds ends the recording there, instead of waiting in silence
+// for Max.
 func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) {
 	select {
 	case <-c.done:
 		return ivr.Recording{}, c.end
 	default:
 	}
+	c.keys.Flush()
 	if r.Beep {
 		beep := c.session.Play([]media.Clip{media.Beep(c.codec)}, false)
 		select {
@@ -232,8 +239,6 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 			return ivr.Recording{}, ctx.Err()
 		}
 	}
-	// Keys pressed before the beep are not terminators of this recording.
-	c.keys.Flush()
 	if !filepath.IsAbs(r.Path) && c.srv.recDir != "" {
 		r.Path = filepath.Join(c.srv.recDir, r.Path)
 	}
@@ -252,7 +257,24 @@ func (c *Call) Record(ctx context.Context, r ivr.Record) (ivr.Recording, error) 
 	var endErr error
 wait:
 	for {
-		_, next, _ := c.keys.Peek()
+		// Take what is buffered first (keys pressed during the beep, or
+		// since the last look): the channel only announces the next key.
+		var next <-chan struct{}
+		for {
+			d, ch, err := c.keys.Take()
+			if err != nil {
+				why, endErr = media.StopHangup, c.gone()
+				break wait
+			}
+			if d == 0 {
+				next = ch
+				break
+			}
+			if strings.ContainsRune(r.Terminator, d) {
+				why = media.StopDigit
+				break wait
+			}
+		}
 		select {
 		case <-rec.Done():
 			why = media.StopSilence
@@ -261,20 +283,6 @@ wait:
 			why = media.StopMax
 			break wait
 		case <-next:
-			for {
-				d, _, err := c.keys.Take()
-				if err != nil {
-					why, endErr = media.StopHangup, c.gone()
-					break wait
-				}
-				if d == 0 {
-					break
-				}
-				if strings.ContainsRune(r.Terminator, d) {
-					why = media.StopDigit
-					break wait
-				}
-			}
 		case <-c.done:
 			why, endErr = media.StopHangup, c.end
 			break wait

@@ -79,8 +79,8 @@
 // the key and leaves it buffered for the next Collect; without barge a key
 // waits in the buffer; Collect stops at the terminator, at max digits
 // (keeping later keys), at the first- and inter-digit timeouts; Record
-// stops at the terminator and at max; Hold returns nil and Play returns
-// promptly when their context ends; Connect: answered (leg names the agent,
+// stops at the terminator (also one pressed during its beep) and at max;
+// Hold returns nil and Play returns promptly when their context ends; Connect: answered (leg names the agent,
 // AgentHangup ends it with EndedBy "agent" and the caller stays up), ring
 // all (the answering agent wins), busy (at once, MissBusy), no answer
 // (after RingTimeout, MissTimeout); engine Hangup reaches the caller;
