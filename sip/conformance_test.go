@@ -61,6 +61,10 @@ func sipFactory(t *testing.T, s ivrtest.Setup) (ivr.Call, ivrtest.Remote) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The caller's phone is made before the server starts, so cleanup
+	// stops the server first: it hangs up on a phone that still answers
+	// the BYE, instead of waiting out its shutdown allowance (5 s a case).
+	caller := newPhone(t, "127.0.0.1")
 	calls := make(chan ivr.Call, 1)
 	srv, err := New(Config{Listen: "127.0.0.1:0", RTPPortMin: -1}, Deps{
 		Handler: runs(func(ctx context.Context, c ivr.Call) {
@@ -76,7 +80,6 @@ func sipFactory(t *testing.T, s ivrtest.Setup) (ivr.Call, ivrtest.Remote) {
 	}
 	serveUntilCleanup(t, srv)
 
-	caller := newPhone(t, "127.0.0.1")
 	dialCtx, stopDial := context.WithCancel(context.Background())
 	r.stopDial = stopDial
 	t.Cleanup(stopDial)
