@@ -414,6 +414,10 @@ func (s *Session) Record(r *Recorder) {
 	}
 }
 
+// Recording reports whether a recorder is attached (from Record until
+// StopRecording): what the peer sends from now on is recorded.
+func (s *Session) Recording() bool { return s.recorder.Load() != nil }
+
 // StopRecording detaches r (if still attached) and stops it with why.
 func (s *Session) StopRecording(r *Recorder, why RecordStop) {
 	s.recorder.CompareAndSwap(r, nil)

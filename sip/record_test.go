@@ -50,11 +50,14 @@ func TestRecord(t *testing.T) {
 }
 
 // TestRecordTerminatorAndHangup: # ends a recording; a hangup mid-recording
-// still returns the recording, with the hangup error.
+// still returns the recording, with the hangup error. The caller speaks
+// only once the server records (audio before that is not the message).
 func TestRecordTerminatorAndHangup(t *testing.T) {
 	results := make(chan result, 2)
+	calls := make(chan *Call, 1)
 	dir := t.TempDir()
 	srv := startServer(t, Config{}, func(ctx context.Context, call ivr.Call) {
+		calls <- call.(*Call)
 		call.Answer(ctx)
 		var r result
 		r.rec, r.err = call.Record(ctx, ivr.Record{Path: dir + "/a.wav", Max: 10 * time.Second, Terminator: "#"})
@@ -68,19 +71,35 @@ func TestRecordTerminatorAndHangup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	voice := c.Play([]media.Clip{media.Beep(media.PCMU)}, true)
-	time.Sleep(300 * time.Millisecond)
-	c.Stop(voice)
-	c.SendDigits(ctx, "#")
-	if r := waitResult(t, results); r.err != nil || r.rec.Stop != "terminator" || r.rec.Duration < 200*time.Millisecond {
-		t.Errorf("first Record = %+v, %v; want ~300 ms stopped by terminator", r.rec, r.err)
+	var call *Call
+	select {
+	case call = <-calls:
+	case <-ctx.Done():
+		t.Fatal("the call never reached the handler")
 	}
-	c.Play([]media.Clip{media.Beep(media.PCMU)}, true)
-	time.Sleep(300 * time.Millisecond)
+	speech := []media.Clip{media.Beep(media.PCMU), media.Beep(media.PCMU)}
+	speechLen := time.Duration(speech[0].Frames()+speech[1].Frames()) * media.Ptime
+
+	// The # follows the speech on the same RTP stream, so the server has
+	// all of it by the time it sees the key.
+	waitFor(t, "the first recording to start", 5*time.Second, call.session.Recording)
+	<-c.Play(speech, false).Done()
+	c.SendDigits(ctx, "#")
+	if r := waitResult(t, results); r.err != nil || r.rec.Stop != "terminator" || r.rec.Duration < speechLen {
+		t.Errorf("first Record = %+v, %v; want %v stopped by the terminator", r.rec, r.err, speechLen)
+	}
+
+	// A BYE may overtake RTP: hang up once the server has the speech.
+	waitFor(t, "the second recording to start", 5*time.Second, call.session.Recording)
+	base := call.session.Stats().Packets
+	frames := uint64(speech[0].Frames() + speech[1].Frames())
+	c.Play(speech, false)
+	waitFor(t, "the server to receive the speech", 5*time.Second, func() bool { return call.session.Stats().Packets >= base+frames })
 	c.Hangup(ctx)
 	r := waitResult(t, results)
-	if !errors.Is(r.err, ivr.ErrHangup) || r.rec.Stop != "hangup" || r.rec.Duration < 200*time.Millisecond {
-		t.Errorf("second Record = %+v, %v; want the recording and ErrHangup", r.rec, r.err)
+	// Every packet but the last counted was recorded before the BYE.
+	if !errors.Is(r.err, ivr.ErrHangup) || r.rec.Stop != "hangup" || r.rec.Duration < speechLen-media.Ptime {
+		t.Errorf("second Record = %+v, %v; want the recording (%v) and ErrHangup", r.rec, r.err, speechLen)
 	}
 }
 
