@@ -31,6 +31,7 @@ type Cluster struct {
 
 	pmu       sync.Mutex
 	published map[string]string // agent -> presence last known shared, to skip no-op writes
+	applying  map[string]int    // agent -> shared presences being applied to the ACD now
 
 	work   chan func(context.Context) // ordered writes that must not block the ACD
 	ended  chan string                // calls whose call.end was emitted (cluster_live.go)
@@ -51,6 +52,7 @@ func NewCluster(store *Store, log *slog.Logger) *Cluster {
 		every:     store.DeadAfter() / 4,
 		held:      map[string]string{},
 		published: map[string]string{},
+		applying:  map[string]int{},
 		work:      make(chan func(context.Context), 4096),
 		ended:     make(chan string, 4096),
 		sink:      events.Discard,
@@ -379,14 +381,25 @@ func presenceOf(s routing.AgentSnapshot) string {
 }
 
 func (c *Cluster) publishPresence(ctx context.Context, id string) {
+	// The ACD is read under pmu, so it is never seen halfway through
+	// applyPresence (see there).
+	c.pmu.Lock()
+	if c.applying[id] > 0 {
+		c.pmu.Unlock()
+		return // applyPresence publishes what it leaves, if it differs
+	}
 	s, err := c.acd.Agent(id)
 	if err != nil {
+		c.pmu.Unlock()
 		return
 	}
 	p := presenceOf(s)
-	if !c.swapPublished(id, p) {
+	if c.published[id] == p {
+		c.pmu.Unlock()
 		return // an activity change: presence as already shared
 	}
+	c.published[id] = p
+	c.pmu.Unlock()
 	if _, err := c.store.SetPresence(ctx, id, p); err != nil {
 		c.log.Warn("cluster: publish presence", "agent", id, "err", err)
 		c.swapPublished(id, "") // try again on the next change
@@ -406,8 +419,25 @@ func (c *Cluster) swapPublished(id, p string) bool {
 }
 
 // applyPresence makes the local ACD's presence of the agent the shared one.
+// It may take two steps (a logged-out agent made ready is logged in, then
+// ready): the writer, woken by the first, must not publish the passing
+// not_ready:login over the shared ready, or every node settles on it. So
+// publishPresence stands aside while an apply runs, and the apply queues
+// one publish at its end, for what the ACD made of it (a gate may keep the
+// agent not ready; a local change may have come in between).
 func (c *Cluster) applyPresence(ctx context.Context, id, p string) {
-	c.swapPublished(id, p)
+	c.pmu.Lock()
+	c.published[id] = p
+	c.applying[id]++
+	c.pmu.Unlock()
+	defer func() {
+		c.pmu.Lock()
+		if c.applying[id]--; c.applying[id] <= 0 {
+			delete(c.applying, id)
+		}
+		c.pmu.Unlock()
+		c.enqueue(func(ctx context.Context) { c.publishPresence(ctx, id) })
+	}()
 	s, err := c.acd.Agent(id)
 	if err != nil || presenceOf(s) == p {
 		return
