@@ -327,18 +327,7 @@ func (d *Dialer) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 // Hangup then sends BYE.
 func (d *Dialer) sweepRTPTimeouts(ctx context.Context) {
 	timeout := d.srv.cfg.RTPTimeout
-	if timeout <= 0 {
-		return
-	}
-	t := time.NewTicker(min(time.Second, timeout/4))
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now()
+	sweepSilent(ctx, timeout, func(now time.Time) {
 		d.mu.Lock()
 		calls := make([]*Outbound, 0, len(d.calls))
 		for o := range d.calls {
@@ -349,11 +338,8 @@ func (d *Dialer) sweepRTPTimeouts(ctx context.Context) {
 			o.mu.Lock()
 			held := o.held
 			o.mu.Unlock()
-			last := o.session.LastReceived()
-			if last.Before(o.answeredAt) {
-				last = o.answeredAt
-			}
-			if held || now.Sub(last) < timeout {
+			silent := silentFor(now, o.session.LastReceived(), o.answeredAt)
+			if held || silent < timeout {
 				continue
 			}
 			select {
@@ -361,10 +347,10 @@ func (d *Dialer) sweepRTPTimeouts(ctx context.Context) {
 				continue
 			default:
 			}
-			d.log.Info("callback: no rtp from the customer, ending the call", "call_id", o.callID, "silent_for", now.Sub(last).Round(time.Millisecond))
+			d.log.Info("callback: no rtp from the customer, ending the call", "call_id", o.callID, "silent_for", silent.Round(time.Millisecond))
 			o.finish(ivr.BySystem, reasonRTPTimeout)
 		}
-	}
+	})
 }
 
 func (d *Dialer) hangUpAll() {

@@ -359,21 +359,9 @@ func (s *Server) callEnded() {
 }
 
 // sweepRTPTimeouts tears down answered calls whose caller sent nothing for
-// RTPTimeout (a lost BYE, a crashed phone): one pass a second over all calls.
+// RTPTimeout (a lost BYE, a crashed phone).
 func (s *Server) sweepRTPTimeouts(ctx context.Context) {
-	if s.cfg.RTPTimeout < 0 {
-		return
-	}
-	every := min(time.Second, s.cfg.RTPTimeout/4)
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		now := time.Now()
+	sweepSilent(ctx, s.cfg.RTPTimeout, func(now time.Time) {
 		s.calls.Range(func(_, v any) bool {
 			c := v.(*Call)
 			if !c.answered.Load() {
@@ -382,14 +370,8 @@ func (s *Server) sweepRTPTimeouts(ctx context.Context) {
 			c.mu.Lock()
 			held := c.held
 			c.mu.Unlock()
-			if held {
-				return true
-			}
-			last := c.session.LastReceived()
-			if at := time.Unix(0, c.answeredAt.Load()); last.Before(at) {
-				last = at
-			}
-			if now.Sub(last) < s.cfg.RTPTimeout {
+			silent := silentFor(now, c.session.LastReceived(), time.Unix(0, c.answeredAt.Load()))
+			if held || silent < s.cfg.RTPTimeout {
 				return true
 			}
 			select {
@@ -398,7 +380,7 @@ func (s *Server) sweepRTPTimeouts(ctx context.Context) {
 			default:
 			}
 			s.stats.RTPTimeouts.Add(1)
-			c.log.Info("no rtp: tearing the call down", "silent_for", now.Sub(last).Round(time.Millisecond))
+			c.log.Info("no rtp: tearing the call down", "silent_for", silent.Round(time.Millisecond))
 			c.finish("system", "rtp_timeout")
 			go func() {
 				hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -407,7 +389,36 @@ func (s *Server) sweepRTPTimeouts(ctx context.Context) {
 			}()
 			return true
 		})
+	})
+}
+
+// sweepSilent runs pass over the calls every min(1 s, timeout/4) until ctx
+// ends; a timeout <= 0 turns the RTP timeout off. The Server's callers and
+// the Dialer's customers share it.
+func sweepSilent(ctx context.Context, timeout time.Duration, pass func(now time.Time)) {
+	if timeout <= 0 {
+		return
 	}
+	t := time.NewTicker(min(time.Second, timeout/4))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pass(time.Now())
+	}
+}
+
+// silentFor is how long a call answered at answeredAt has sent no RTP, its
+// last packet received at last (zero: none yet): the answer counts as the
+// last sign of life.
+func silentFor(now, last, answeredAt time.Time) time.Duration {
+	if last.Before(answeredAt) {
+		last = answeredAt
+	}
+	return now.Sub(last)
 }
 
 // waitListening returns once sipgo has registered the listener at addr (its
