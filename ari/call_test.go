@@ -234,3 +234,27 @@ func TestCallerHangupEndsBlockingMethods(t *testing.T) {
 		}
 	}
 }
+
+// A caller who hangs up during a prompt ends Play with the hang-up, not
+// with the prompt played: Asterisk sends ChannelHangupRequest and the
+// playback's PlaybackFinished ("done") before the channel leaves Stasis,
+// and a Play that took the finish for the end of the prompt sent the flow
+// on to its next node (the conformance suite's "caller hangs up during
+// prompt" saw the hang-up logged at the menu after it, now and then).
+func TestHangupDuringPromptEndsPlayWithTheHangup(t *testing.T) {
+	res := newResult[error]()
+	hs := newHarness(t, func(ctx context.Context, c ivr.Call) ivr.Outcome {
+		_, err := c.Play(ctx, ivr.Playback{Prompts: []ivr.Prompt{prompt("main_menu")}})
+		res.put(err)
+		return ivr.Outcome{}
+	}, harnessOpts{fake: arifake.Options{
+		SoundLength:   func(string) time.Duration { return time.Hour },
+		HangupLatency: 300 * time.Millisecond,
+	}})
+	ch := hs.call("96069")
+	hs.await("prompt playing", func() bool { return len(ch.Played()) == 1 })
+	ch.Hangup()
+	if err := res.get(t); !errors.Is(err, ivr.ErrHangup) {
+		t.Errorf("Play = %v; want ErrHangup", err)
+	}
+}

@@ -48,6 +48,13 @@ func (c *call) playOne(ctx context.Context, media string, barge bool) (string, e
 	}
 	sub := c.t.bus.Subscribe(c.t.key(ari.PlaybackKey, id), ari.Events.PlaybackFinished)
 	defer sub.Cancel()
+	// A caller's hang-up also finishes the playback ("done"), and Asterisk
+	// sends ChannelHangupRequest first, before the channel leaves Stasis.
+	// The bus hands each event to every subscription before the next, so
+	// once PlaybackFinished is here a hang-up request before it is in
+	// hangup already.
+	hangup := c.t.bus.Subscribe(c.key(), ari.Events.ChannelHangupRequest)
+	defer hangup.Cancel()
 	if err := c.t.do(ctx, "play "+media, h.Exec); err != nil {
 		return "", c.fail(ctx, "play", err)
 	}
@@ -73,6 +80,11 @@ func (c *call) playOne(ctx context.Context, media string, barge bool) (string, e
 			}
 			if pf, ok := e.(*ari.PlaybackFinished); ok && pf.Playback.State == "failed" {
 				c.log.Warn("ari: prompt failed to play (is the sound installed?)", "media", media)
+			}
+			select {
+			case <-hangup.Events():
+				return "", c.hangupErr("play")
+			default:
 			}
 			return "", nil
 		case <-sig:

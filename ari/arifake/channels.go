@@ -108,6 +108,20 @@ func (s *Server) hangupLocked(c *channel, req map[string]any, cause int, causeTx
 			s.finishRecordingLocked(r, "done")
 		}
 	}
+	if s.opts.HangupLatency <= 0 {
+		s.teardownLocked(c, cause, causeTxt)
+		return
+	}
+	time.AfterFunc(s.opts.HangupLatency, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.teardownLocked(c, cause, causeTxt)
+	})
+}
+
+// teardownLocked takes a hung-up channel out of its bridge, Stasis and the
+// server.
+func (s *Server) teardownLocked(c *channel, cause int, causeTxt string) {
 	if b := s.bridges[c.bridge]; b != nil {
 		s.leaveBridgeLocked(b, c)
 	}

@@ -21,7 +21,9 @@
 //     on and the first one receives ApplicationReplaced and nothing else;
 //   - events are not queued while no WebSocket is registered for the app;
 //   - optionally (Options.LeaveLatency) a continued channel leaves Stasis
-//     only after the 204, and (Options.BeepLength) a recording ignores
+//     only after the 204, (Options.HangupLatency) a hung-up channel leaves
+//     its bridge and Stasis a while after its ChannelHangupRequest and
+//     PlaybackFinished, and (Options.BeepLength) a recording ignores
 //     stop requests and its terminator while its beep plays, as Asterisk
 //     does.
 //

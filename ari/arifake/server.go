@@ -33,6 +33,11 @@ type Options struct {
 	// thread carries out the continue after the request was answered; a
 	// hang-up in between hangs the caller up. 0: it leaves before the 204.
 	LeaveLatency time.Duration
+	// HangupLatency is how long after a hang-up's ChannelHangupRequest
+	// (and the PlaybackFinished of what the channel was playing) the
+	// channel leaves its bridge and Stasis, as on a real Asterisk, where
+	// the channel's own thread tears it down. 0: all at once.
+	HangupLatency time.Duration
 	// BeepLength is how long the beep of a recording started with
 	// beep=true plays after RecordingStarted (0: none). As on a real
 	// Asterisk, a stop request (answered 204) and a terminating key in
